@@ -1,0 +1,18 @@
+/* The ctxrun command line: shared by main.c and subcommands.c. */
+#ifndef CTXRUN_CMD_H
+#define CTXRUN_CMD_H
+
+#include <sys/cdefs.h>
+
+#define CTXRUN_VERSION "0.1.0"
+
+/* One line "ctxrun: ..." on stderr and exit 125: nothing was started. */
+void __dead2 usage_error(const char *fmt, ...) __printflike(1, 2);
+
+int cmd_remaining(int argc, char **argv);
+int cmd_deadline(int argc, char **argv);
+int cmd_value(int argc, char **argv);
+int cmd_show(int argc, char **argv);
+int cmd_cancel(int argc, char **argv);
+
+#endif

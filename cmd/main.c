@@ -1,0 +1,295 @@
+/*
+ * ctxrun: run a command under a context (deadline, values, cancellation)
+ * and leave nothing of its process tree behind.  This file is the command
+ * line; the work is in lib/.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/ctxrun.h"
+#include "cmd.h"
+
+static const char usage_text[] =
+    "Usage: ctxrun [OPTION]... [--] COMMAND [ARG]...\n"
+    "       ctxrun remaining [--ms]\n"
+    "       ctxrun deadline [--epoch]\n"
+    "       ctxrun value KEY\n"
+    "       ctxrun show [--json]\n"
+    "       ctxrun cancel [--cause TEXT] [--status N]\n"
+    "Run COMMAND under a context: when its deadline passes or it is cancelled,\n"
+    "signal the whole process tree, wait, kill what is left, and reap it all.\n"
+    "\n"
+    "  -t, --timeout=DURATION     done DURATION after start (0: no timeout)\n"
+    "  -d, --deadline=TIME        done at TIME (RFC 3339 or @EPOCH[.FRACTION])\n"
+    "  -s, --signal=SIG           first signal sent when done (default TERM)\n"
+    "  -k, --kill-after=DURATION  grace before KILL (default 10s)\n"
+    "  -e, --env=NAME=VALUE       set an environment variable for COMMAND\n"
+    "  -u, --unset=NAME           remove an environment variable\n"
+    "      --value=KEY=VALUE      attach a value to the context\n"
+    "  -n, --name=NAME            the context's name (default: COMMAND's)\n"
+    "  -w, --wait                 when COMMAND exits, let its tree finish\n"
+    "      --preserve-status      when done, exit with COMMAND's status, not 124\n"
+    "      --foreground           keep COMMAND in ctxrun's process group\n"
+    "  -v, --verbose              report every signal sent\n"
+    "  -q, --quiet                say nothing when the context ends COMMAND\n"
+    "  -h, --help                 show this help\n"
+    "      --version              show the version\n"
+    "\n"
+    "DURATION: 90, 1.5s, 250ms, 2m, 1h30m, 1d (units ns us ms s m h d).\n"
+    "Exit status: 124 deadline or cancel, 125 ctxrun failed, 126 COMMAND\n"
+    "cannot run, 127 COMMAND not found, else COMMAND's status.\n"
+    "See ctxrun(1) for subcommands, nesting and the environment.\n";
+
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ctxrun: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_CTX_FAILED);
+}
+
+enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION };
+
+static const struct option long_options[] = {
+	{ "timeout", required_argument, NULL, 't' },
+	{ "deadline", required_argument, NULL, 'd' },
+	{ "signal", required_argument, NULL, 's' },
+	{ "kill-after", required_argument, NULL, 'k' },
+	{ "env", required_argument, NULL, 'e' },
+	{ "unset", required_argument, NULL, 'u' },
+	{ "value", required_argument, NULL, OPT_VALUE },
+	{ "name", required_argument, NULL, 'n' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ "preserve-status", no_argument, NULL, OPT_PRESERVE },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The option as the user wrote it, for messages. */
+static const char *
+option_name(int opt, char *buf, size_t len)
+{
+	for (const struct option *o = long_options; o->name; o++)
+		if (o->val == opt) {
+			snprintf(buf, len, "--%s", o->name);
+			return buf;
+		}
+	snprintf(buf, len, "-%c", opt);
+	return buf;
+}
+
+static bool
+reserved_name(const char *name)
+{
+	return strncmp(name, "CTXRUN_", 7) == 0;
+}
+
+/* NAME=VALUE or NAME, checked; returns the length of NAME. */
+static size_t
+check_env_arg(const char *opt, const char *arg, bool with_value)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (n == 0)
+		usage_error("%s: '%s': empty variable name", opt, arg);
+	if (with_value && arg[n] != '=')
+		usage_error("%s: '%s': expected NAME=VALUE", opt, arg);
+	if (!with_value && arg[n] == '=')
+		usage_error("%s: '%s': expected a NAME without '='", opt, arg);
+	if (reserved_name(arg))
+		usage_error("%s: '%s': CTXRUN_ variables belong to the context", opt, arg);
+	return n;
+}
+
+static int
+run(int argc, char **argv, int64_t start)
+{
+	struct run_opts o = { .first_signal = SIGTERM, .start = start };
+	int64_t timeout = 0, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
+	const char *name = NULL;
+	char **env_ops = calloc((size_t)argc, sizeof(char *));
+	size_t nenv_ops = 0;
+	struct ctx *inherited, *ctx;
+	ctx_err err;
+	char oname[32];
+	extern char **environ;
+	int opt;
+
+	/* The inherited context first: a malformed one stops everything. */
+	if (ctx_from_env(environ, &inherited, &err) == -1)
+		usage_error("malformed inherited context: %s", err.msg);
+	if ((ctx = ctx_new(inherited, NULL)) == NULL || env_ops == NULL)
+		usage_error("out of memory");
+
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:wvqh",
+	    long_options, NULL)) != -1) {
+		switch (opt) {
+		case 't':
+			if (parse_duration(optarg, &timeout, &err) == -1)
+				usage_error("--timeout: %s", err.msg);
+			break;
+		case 'd': {
+			int64_t at;
+			if (parse_instant(optarg, &at, &err) == -1)
+				usage_error("--deadline: %s", err.msg);
+			int64_t d = time_add(mono_now(), at - wall_now());
+			deadline = d < deadline ? d : deadline;
+			break;
+		}
+		case 's':
+			if (parse_signal(optarg, &o.first_signal, &err) == -1)
+				usage_error("--signal: %s", err.msg);
+			break;
+		case 'k':
+			if (parse_duration(optarg, &grace, &err) == -1)
+				usage_error("--kill-after: %s", err.msg);
+			break;
+		case 'e':
+			check_env_arg("--env", optarg, true);
+			env_ops[nenv_ops++] = optarg;
+			break;
+		case 'u':
+			check_env_arg("--unset", optarg, false);
+			env_ops[nenv_ops++] = optarg;
+			break;
+		case OPT_VALUE: {
+			size_t n = strcspn(optarg, "=");
+			if (optarg[n] != '=')
+				usage_error("--value: '%s': expected KEY=VALUE", optarg);
+			if (!is_identifier(optarg, n))
+				usage_error("--value: '%.*s': KEY must be a shell identifier "
+				    "(letters, digits, _; not starting with a digit)",
+				    (int)n, optarg);
+			optarg[n] = '\0';
+			if (ctx_set_value(ctx, optarg, optarg + n + 1) == -1)
+				usage_error("out of memory");
+			optarg[n] = '=';
+			break;
+		}
+		case 'n':
+			if (*optarg == '\0')
+				usage_error("--name: empty name");
+			name = optarg;
+			break;
+		case 'w':
+			o.wait_tree = true;
+			break;
+		case OPT_PRESERVE:
+			o.preserve_status = true;
+			break;
+		case OPT_FOREGROUND:
+			o.foreground = true;
+			break;
+		case 'v':
+			o.verbose = true;
+			break;
+		case 'q':
+			o.quiet = true;
+			break;
+		case 'h':
+			fputs(usage_text, stdout);
+			return 0;
+		case OPT_VERSION:
+			printf("ctxrun %s\n", CTXRUN_VERSION);
+			return 0;
+		case ':':
+			usage_error("option '%s' needs a value",
+			    optopt ? option_name(optopt, oname, sizeof(oname)) : argv[optind - 1]);
+		default:
+			if (optopt)
+				usage_error("unknown option '-%c' (see ctxrun --help)", optopt);
+			usage_error("unknown option '%s' (see ctxrun --help)", argv[optind - 1]);
+		}
+	}
+	if (optind >= argc)
+		usage_error("missing command (see ctxrun --help)");
+	if (o.verbose && o.quiet)
+		usage_error("--verbose and --quiet contradict each other");
+	o.argv = argv + optind;
+
+	free(ctx->name);
+	if (name == NULL) {
+		/* basename() may modify its argument: give it a copy. */
+		char *copy = strdup(o.argv[0]);
+		name = copy ? basename(copy) : o.argv[0];
+		ctx->name = strdup(name);
+		free(copy);
+	} else
+		ctx->name = strdup(name);
+	if (ctx->name == NULL)
+		usage_error("out of memory");
+
+	/* The earliest of --timeout, --deadline and the inherited deadline. */
+	if (timeout > 0)
+		deadline = time_add(start, timeout) < deadline ?
+		    time_add(start, timeout) : deadline;
+	ctx->deadline = deadline;
+	ctx->grace = inherited ? nested_grace(grace, inherited->grace) : grace;
+	if (ctx->grace < 0)
+		ctx->grace = 0;
+
+	for (size_t i = 0; i < nenv_ops; i++) {
+		char *eq = strchr(env_ops[i], '=');
+		if (eq == NULL)
+			unsetenv(env_ops[i]);
+		else {
+			*eq = '\0';
+			int rc = setenv(env_ops[i], eq + 1, 1);
+			*eq = '=';
+			if (rc == -1)
+				usage_error("--env: '%s': %s", env_ops[i], strerror(errno));
+		}
+	}
+	free(env_ops);
+
+	if (ctx_deadline(ctx) <= mono_now()) {
+		if (!o.quiet)
+			fprintf(stderr, "ctxrun: %s: deadline already passed, not started\n",
+			    ctx->name);
+		return EXIT_CTX_DONE;
+	}
+	o.ctx = ctx;
+	return supervise(&o);
+}
+
+int
+main(int argc, char **argv)
+{
+	int64_t start = mono_now();
+	static const struct {
+		const char *name;
+		int (*fn)(int, char **);
+	} subcommands[] = {
+		{ "remaining", cmd_remaining },
+		{ "deadline", cmd_deadline },
+		{ "value", cmd_value },
+		{ "show", cmd_show },
+		{ "cancel", cmd_cancel },
+	};
+
+	if (argc > 1) {
+		for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
+			if (strcmp(argv[1], subcommands[i].name) == 0)
+				return subcommands[i].fn(argc - 1, argv + 1);
+		if (strcmp(argv[1], "timeout") == 0)
+			usage_error("timeout: not implemented in this version");
+	}
+	return run(argc, argv, start);
+}

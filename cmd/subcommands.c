@@ -1,0 +1,239 @@
+/*
+ * Subcommands for scripts: read the context of the nearest enclosing ctxrun
+ * from the environment, or ask it to cancel.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../lib/ctxrun.h"
+#include "cmd.h"
+
+/* argv[1] is either absent or the one flag the subcommand takes. */
+static bool
+one_flag(int argc, char **argv, const char *flag)
+{
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], flag) != 0))
+		usage_error("%s: unexpected argument '%s' (usage: ctxrun %s [%s])",
+		    argv[0], argv[argc == 2 ? 1 : 2], argv[0], flag);
+	return argc == 2;
+}
+
+static struct ctx *
+inherited(const char *sub)
+{
+	extern char **environ;
+	struct ctx *c;
+	ctx_err err;
+
+	if (ctx_from_env(environ, &c, &err) == -1)
+		usage_error("%s: malformed inherited context: %s", sub, err.msg);
+	return c;
+}
+
+/* The deadline as an instant on the wall clock, for printing. */
+static int64_t
+wall_deadline(int64_t deadline)
+{
+	return time_add(wall_now(), deadline - mono_now());
+}
+
+int
+cmd_remaining(int argc, char **argv)
+{
+	bool ms = one_flag(argc, argv, "--ms");
+	struct ctx *c = inherited(argv[0]);
+	int64_t d = c ? ctx_deadline(c) : CTX_NEVER, left;
+
+	ctx_free_tree(c);
+	if (d == CTX_NEVER)
+		return 1;
+	if ((left = d - mono_now()) <= 0) {
+		puts("0");
+		return EXIT_CTX_DONE;
+	}
+	if (ms)
+		printf("%" PRId64 "\n", left / NS_PER_MS);
+	else
+		printf("%" PRId64 ".%03" PRId64 "\n", left / NS_PER_SEC,
+		    left % NS_PER_SEC / NS_PER_MS);
+	return 0;
+}
+
+int
+cmd_deadline(int argc, char **argv)
+{
+	bool epoch = one_flag(argc, argv, "--epoch");
+	struct ctx *c = inherited(argv[0]);
+	int64_t d = c ? ctx_deadline(c) : CTX_NEVER;
+	char buf[40];
+
+	ctx_free_tree(c);
+	if (d == CTX_NEVER)
+		return 1;
+	d = wall_deadline(d);
+	if (epoch)
+		printf("%" PRId64 ".%03" PRId64 "\n", d / NS_PER_SEC,
+		    d % NS_PER_SEC / NS_PER_MS);
+	else {
+		format_instant(d, buf, sizeof(buf));
+		puts(buf);
+	}
+	return 0;
+}
+
+int
+cmd_value(int argc, char **argv)
+{
+	if (argc != 2)
+		usage_error("value: expected one KEY (usage: ctxrun value KEY)");
+	if (!is_identifier(argv[1], strlen(argv[1])))
+		usage_error("value: '%s': KEY must be a shell identifier", argv[1]);
+	struct ctx *c = inherited(argv[0]);
+	const char *v = c ? ctx_value(c, argv[1]) : NULL;
+	if (v != NULL)
+		printf("%s\n", v);
+	ctx_free_tree(c);
+	return v != NULL ? 0 : 1;
+}
+
+/* Bytes as a JSON string: control characters, quote and backslash escaped;
+ * other bytes are passed through (valid UTF-8 stays valid). */
+static void
+json_string(const char *s)
+{
+	putchar('"');
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '"' || ch == '\\')
+			printf("\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\u%04x", ch);
+		else
+			putchar(ch);
+	}
+	putchar('"');
+}
+
+/* Bytes for a one-line text listing: C-style escapes for the unprintable. */
+static void
+text_string(const char *s)
+{
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+		if (ch == '\n')
+			fputs("\\n", stdout);
+		else if (ch == '\t')
+			fputs("\\t", stdout);
+		else if (ch == '\\')
+			fputs("\\\\", stdout);
+		else if (ch < 0x20 || ch == 0x7f)
+			printf("\\x%02x", ch);
+		else
+			putchar(ch);
+	}
+}
+
+static void
+show_level(const struct ctx *c, size_t depth, bool json)
+{
+	int64_t d = ctx_deadline(c);
+	char when[40], left[40];
+
+	if (d != CTX_NEVER) {
+		format_instant(wall_deadline(d), when, sizeof(when));
+		int64_t l = d - mono_now();
+		format_duration(l > 0 ? l / NS_PER_MS * NS_PER_MS : 0, left, sizeof(left));
+	}
+	if (json) {
+		printf("%s{\"depth\":%zu,\"name\":", depth > 1 ? "," : "", depth);
+		json_string(c->name);
+		printf(",\"pid\":%d,\"deadline\":", (int)c->pid);
+		if (d == CTX_NEVER)
+			printf("null,\"remaining_ms\":null");
+		else
+			printf("\"%s\",\"remaining_ms\":%" PRId64, when,
+			    d > mono_now() ? (d - mono_now()) / NS_PER_MS : 0);
+		printf(",\"values\":{");
+		for (size_t i = 0; i < c->nvalues; i++) {
+			if (i > 0)
+				putchar(',');
+			json_string(c->values[i].key);
+			putchar(':');
+			json_string(c->values[i].val);
+		}
+		printf("}}");
+		return;
+	}
+	printf("%zu ", depth);
+	text_string(c->name);
+	if (d == CTX_NEVER)
+		printf(" no-deadline");
+	else
+		printf(" deadline=%s left=%s", when, left);
+	for (size_t i = 0; i < c->nvalues; i++) {
+		printf(" %s=", c->values[i].key);
+		text_string(c->values[i].val);
+	}
+	putchar('\n');
+}
+
+static void
+show_chain(const struct ctx *c, bool json)
+{
+	if (c == NULL)
+		return;
+	show_chain(c->parent, json);
+	show_level(c, ctx_depth(c), json);
+}
+
+int
+cmd_show(int argc, char **argv)
+{
+	bool json = one_flag(argc, argv, "--json");
+	struct ctx *c = inherited(argv[0]);
+
+	if (json)
+		putchar('[');
+	show_chain(c, json);
+	if (json)
+		puts("]");
+	ctx_free_tree(c);
+	return 0;
+}
+
+int
+cmd_cancel(int argc, char **argv)
+{
+	struct ctx_msg m = { .kind = MSG_CANCEL, .num1 = EXIT_CTX_DONE };
+	const char *errstr;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--cause") == 0 && i + 1 < argc) {
+			if (strlen(argv[++i]) >= sizeof(m.text))
+				usage_error("cancel: --cause: longer than %zu bytes",
+				    sizeof(m.text) - 1);
+			strlcpy(m.text, argv[i], sizeof(m.text));
+		} else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
+			m.num1 = (int)strtonum(argv[++i], 0, 255, &errstr);
+			if (errstr != NULL)
+				usage_error("cancel: --status: '%s' is %s (0 to 255)",
+				    argv[i], errstr);
+		} else
+			usage_error("cancel: unexpected argument '%s' (usage: ctxrun "
+			    "cancel [--cause TEXT] [--status N])", argv[i]);
+	}
+	struct ctx *c = inherited(argv[0]);
+	if (c == NULL) {
+		fprintf(stderr, "ctxrun: cancel: not inside a ctxrun\n");
+		return 1;
+	}
+	int rc = csock_send(c->token, &m);
+	if (rc == -1)
+		fprintf(stderr, "ctxrun: cancel: cannot reach ctxrun %d (%s): %m\n",
+		    (int)c->pid, c->name);
+	ctx_free_tree(c);
+	return rc == -1 ? 1 : 0;
+}

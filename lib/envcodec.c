@@ -1,0 +1,310 @@
+/*
+ * The context in the environment.  A ctxrun at depth N exports
+ *
+ *   CTXRUN_DEPTH=N
+ *   CTXRUN_N=name=NAME pid=PID token=HEX grace=SECS [deadline=EPOCH
+ *            mono=SECS boot=ID] [v.KEY=VALUE]...
+ *
+ * and keeps CTXRUN_1 .. CTXRUN_N-1 from its parents.  Fields are separated
+ * by one space; NAME, VALUE and ID are percent-encoded, so any byte but NUL
+ * survives.  deadline is the effective deadline on the wall clock; mono is
+ * the same instant on CLOCK_MONOTONIC of boot ID, preferred on that boot so
+ * that wall-clock steps do not move it.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctxrun.h"
+
+#define MAX_DEPTH 64
+
+static bool
+is_plain(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	    (ch >= '0' && ch <= '9') || (ch != '\0' && strchr("._~/:@+,-", ch));
+}
+
+char *
+pct_encode(const char *s, size_t len)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char *out = malloc(len * 3 + 1), *o = out;
+
+	if (out == NULL)
+		return NULL;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char ch = (unsigned char)s[i];
+		if (is_plain(ch))
+			*o++ = (char)ch;
+		else {
+			*o++ = '%';
+			*o++ = hex[ch >> 4];
+			*o++ = hex[ch & 15];
+		}
+	}
+	*o = '\0';
+	return out;
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	return -1;
+}
+
+int
+pct_decode(const char *s, size_t len, char **out)
+{
+	char *d = malloc(len + 1), *o = d;
+
+	if (d == NULL)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '%') {
+			if (len - i < 3)
+				goto bad;
+			int hi = hexval(s[i + 1]), lo = hexval(s[i + 2]);
+			if (hi < 0 || lo < 0 || (hi | lo) == 0)
+				goto bad;
+			*o++ = (char)(hi << 4 | lo);
+			i += 2;
+		} else if (is_plain((unsigned char)s[i]))
+			*o++ = s[i];
+		else
+			goto bad;
+	}
+	*o = '\0';
+	*out = d;
+	return 0;
+bad:
+	free(d);
+	return -1;
+}
+
+/* "NAME=" at the start of an environment entry. */
+static const char *
+env_get(char *const *envp, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (; envp != NULL && *envp != NULL; envp++)
+		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
+			return *envp + n + 1;
+	return NULL;
+}
+
+static int
+parse_pid(const char *s, size_t len, pid_t *pid)
+{
+	long v = 0;
+
+	if (len == 0 || len > 9)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*pid = (pid_t)v;
+	return v > 0 ? 0 : -1;
+}
+
+static int
+parse_seconds_n(const char *s, size_t len, int64_t *ns)
+{
+	char buf[40];
+
+	if (len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	return parse_seconds(buf, ns);
+}
+
+/* One level: the fields of CTXRUN_<level>. */
+static int
+decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err)
+{
+	int64_t wall = -1, mono = -1;
+	char *boot = NULL, *name = NULL;
+	bool have_pid = false, have_token = false, have_grace = false;
+	int rc = -1;
+
+	while (*s != '\0') {
+		const char *end = strchr(s, ' '), *eq;
+		size_t flen = end ? (size_t)(end - s) : strlen(s);
+		if ((eq = memchr(s, '=', flen)) == NULL) {
+			ctx_fail(err, "%s: field '%.*s' has no '='", var, (int)flen, s);
+			goto out;
+		}
+		size_t klen = (size_t)(eq - s), vlen = flen - klen - 1;
+		const char *v = eq + 1;
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(s, k, klen) == 0)
+		bool ok = true;
+		if (KEY("name"))
+			ok = name == NULL && pct_decode(v, vlen, &name) == 0;
+		else if (KEY("pid"))
+			ok = !have_pid && (have_pid = true) && parse_pid(v, vlen, &c->pid) == 0;
+		else if (KEY("token")) {
+			ok = !have_token && vlen == 32 && (have_token = true);
+			for (size_t i = 0; ok && i < vlen; i++)
+				ok = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f');
+			if (ok)
+				memcpy(c->token, v, 33), c->token[32] = '\0';
+		} else if (KEY("grace"))
+			ok = !have_grace && (have_grace = true) &&
+			    parse_seconds_n(v, vlen, &c->grace) == 0;
+		else if (KEY("deadline"))
+			ok = wall < 0 && parse_seconds_n(v, vlen, &wall) == 0;
+		else if (KEY("mono"))
+			ok = mono < 0 && parse_seconds_n(v, vlen, &mono) == 0;
+		else if (KEY("boot"))
+			ok = boot == NULL && pct_decode(v, vlen, &boot) == 0;
+		else if (klen > 2 && memcmp(s, "v.", 2) == 0 && is_identifier(s + 2, klen - 2)) {
+			char *key = strndup(s + 2, klen - 2), *val = NULL;
+			ok = key != NULL;
+			for (size_t i = 0; ok && i < c->nvalues; i++)
+				ok = strcmp(c->values[i].key, key) != 0;
+			ok = ok && pct_decode(v, vlen, &val) == 0 &&
+			    ctx_set_value(c, key, val) == 0;
+			free(key);
+			free(val);
+		} else {
+			ctx_fail(err, "%s: unknown field '%.*s'", var, (int)klen, s);
+			goto out;
+		}
+#undef KEY
+		if (!ok) {
+			ctx_fail(err, "%s: bad or repeated field '%.*s'", var, (int)flen, s);
+			goto out;
+		}
+		s += flen;
+		if (*s == ' ' && *++s == '\0') {
+			ctx_fail(err, "%s: trailing space", var);
+			goto out;
+		}
+	}
+	if (name == NULL || !have_pid || !have_token || !have_grace) {
+		ctx_fail(err, "%s: needs name, pid, token and grace", var);
+		goto out;
+	}
+	if ((wall < 0) != (mono < 0) || (mono < 0) != (boot == NULL)) {
+		ctx_fail(err, "%s: deadline, mono and boot go together", var);
+		goto out;
+	}
+	free(c->name);
+	c->name = name;
+	name = NULL;
+	if (wall >= 0) {
+		/* Same boot: the monotonic instant is exact and immune to clock
+		 * steps.  Another machine or boot: only the wall clock is shared. */
+		if (strcmp(boot, boot_id()) == 0 && boot[0] != '\0')
+			c->deadline = mono;
+		else
+			c->deadline = time_add(mono_now(), wall - wall_now());
+	}
+	rc = 0;
+out:
+	free(name);
+	free(boot);
+	return rc;
+}
+
+int
+ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
+{
+	const char *depth_s = env_get(envp, "CTXRUN_DEPTH");
+	struct ctx *chain = NULL;
+	int depth = 0;
+
+	*out = NULL;
+	if (depth_s == NULL)
+		return 0;
+	for (const char *p = depth_s; *p; p++) {
+		if (*p < '0' || *p > '9' || depth > MAX_DEPTH)
+			return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
+			    depth_s, MAX_DEPTH);
+		depth = depth * 10 + (*p - '0');
+	}
+	if (depth < 1 || depth > MAX_DEPTH)
+		return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
+		    depth_s, MAX_DEPTH);
+	for (int i = 1; i <= depth; i++) {
+		char var[24];
+		snprintf(var, sizeof(var), "CTXRUN_%d", i);
+		const char *s = env_get(envp, var);
+		struct ctx *c = ctx_new(chain, "");
+		if (c == NULL) {
+			ctx_free(chain);
+			return ctx_fail(err, "out of memory");
+		}
+		if (chain == NULL)
+			chain = c;
+		if (s == NULL) {
+			ctx_free(chain);
+			return ctx_fail(err, "%s is missing (CTXRUN_DEPTH is %d)", var, depth);
+		}
+		if (decode_level(var, s, c, err) == -1) {
+			ctx_free(chain);
+			return -1;
+		}
+		*out = c;
+	}
+	return 0;
+}
+
+char *
+ctx_encode(const struct ctx *c, pid_t pid, const char *token)
+{
+	char *name = pct_encode(c->name, strlen(c->name)), *out = NULL;
+	size_t cap = strlen(name ? name : "") + 200, len = 0;
+	int64_t deadline = ctx_deadline(c);
+
+	if (name == NULL || (out = malloc(cap)) == NULL)
+		goto fail;
+	len = (size_t)snprintf(out, cap, "name=%s pid=%d token=%s grace=%" PRId64
+	    ".%09" PRId64, name, (int)pid, token, c->grace / NS_PER_SEC,
+	    c->grace % NS_PER_SEC);
+	if (deadline != CTX_NEVER) {
+		int64_t wall = time_add(wall_now(), deadline - mono_now());
+		char *boot = pct_encode(boot_id(), strlen(boot_id()));
+		if (boot == NULL)
+			goto fail;
+		len += (size_t)snprintf(out + len, cap - len, " deadline=%" PRId64
+		    ".%09" PRId64 " mono=%" PRId64 ".%09" PRId64 " boot=%s",
+		    wall / NS_PER_SEC, wall % NS_PER_SEC, deadline / NS_PER_SEC,
+		    deadline % NS_PER_SEC, boot);
+		free(boot);
+	}
+	/* Only this node's own values: a nested ctxrun decodes the whole chain
+	 * and looks values up innermost first. */
+	for (size_t i = 0; i < c->nvalues; i++) {
+		char *v = pct_encode(c->values[i].val, strlen(c->values[i].val));
+		size_t need = len + strlen(c->values[i].key) + (v ? strlen(v) : 0) + 5;
+		char *grown = need > cap ? realloc(out, cap = need * 2) : out;
+		if (v == NULL || grown == NULL) {
+			free(v);
+			goto fail;
+		}
+		out = grown;
+		len += (size_t)snprintf(out + len, cap - len, " v.%s=%s",
+		    c->values[i].key, v);
+		free(v);
+	}
+	free(name);
+	return out;
+fail:
+	free(name);
+	free(out);
+	return NULL;
+}

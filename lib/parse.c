@@ -1,0 +1,396 @@
+/*
+ * Parsers and printers for what users type: durations, instants, signal
+ * names, keys.  Pure functions over strings; no allocation, no globals.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <stdarg.h>
+
+#include "ctxrun.h"
+
+int
+ctx_fail(ctx_err *err, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err->msg, sizeof(err->msg), fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+
+static const struct {
+	const char *name;
+	int64_t ns;
+} units[] = {
+	{ "ns", 1 },
+	{ "us", 1000 },
+	{ "\xc2\xb5s", 1000 },	/* U+00B5 micro sign, as Go prints it */
+	{ "\xce\xbcs", 1000 },	/* U+03BC greek mu, as Go also accepts */
+	{ "ms", NS_PER_MS },
+	{ "s", NS_PER_SEC },
+	{ "m", 60 * NS_PER_SEC },
+	{ "h", 3600 * NS_PER_SEC },
+	{ "d", 86400 * NS_PER_SEC },
+};
+
+/* Reads digits into an __int128 fraction numerator and its scale; digits
+ * beyond 18 add nothing measurable and are dropped (as Go does). */
+static const char *
+read_digits(const char *p, __int128 *v, __int128 *scale, int *ndigits)
+{
+	for (; isdigit((unsigned char)*p); p++, (*ndigits)++) {
+		if (*scale < (__int128)1000000000000000000LL * 10) {
+			*v = *v * 10 + (*p - '0');
+			*scale *= 10;
+		}
+	}
+	return p;
+}
+
+int
+parse_duration(const char *s, int64_t *out, ctx_err *err)
+{
+	const char *p = s;
+	__int128 total = 0;
+
+	if (*s == '\0')
+		return ctx_fail(err, "empty duration");
+	if (*s == '-')
+		return ctx_fail(err, "'%s': negative duration", s);
+	while (*p != '\0') {
+		__int128 whole = 0, frac = 0, fscale = 1;
+		int nwhole = 0, nfrac = 0;
+		const char *num = p;
+
+		/* Integer part: keep every digit, overflow is checked below. */
+		for (; isdigit((unsigned char)*p); p++, nwhole++) {
+			whole = whole * 10 + (*p - '0');
+			if (whole > INT64_MAX)
+				return ctx_fail(err, "'%s': duration out of range", s);
+		}
+		if (*p == '.')
+			p = read_digits(p + 1, &frac, &fscale, &nfrac);
+		if (nwhole + nfrac == 0)
+			return ctx_fail(err, "'%s': expected a number at '%s'", s, num);
+
+		const char *u = p;
+		while (*p != '\0' && !isdigit((unsigned char)*p) && *p != '.')
+			p++;
+		size_t ulen = (size_t)(p - u);
+		int64_t unit = 0;
+		if (ulen == 0) {
+			/* A bare number is seconds, but only alone: "1h30" is an error. */
+			if (num != s || *p != '\0')
+				return ctx_fail(err, "'%s': missing unit after '%.*s'", s,
+				    (int)(p - num), num);
+			unit = NS_PER_SEC;
+		}
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && !unit; i++)
+			if (strlen(units[i].name) == ulen &&
+			    memcmp(units[i].name, u, ulen) == 0)
+				unit = units[i].ns;
+		if (unit == 0)
+			return ctx_fail(err, "'%s': unknown unit '%.*s' (use ns, us, ms, s, m, h or d)",
+			    s, (int)ulen, u);
+		total += whole * unit + frac * unit / fscale;
+		if (total > INT64_MAX)
+			return ctx_fail(err, "'%s': duration out of range", s);
+	}
+	*out = (int64_t)total;
+	return 0;
+}
+
+/* Appends "<int>[.<frac trimmed>]<unit>" where v/scale is the amount. */
+static size_t
+put_amount(char *buf, size_t len, int64_t v, int64_t scale, int fdigits,
+    const char *unit)
+{
+	int64_t w = v / scale, f = v % scale;
+	char frac[24] = "";
+
+	if (f != 0) {
+		snprintf(frac, sizeof(frac), ".%0*" PRId64, fdigits, f);
+		for (size_t n = strlen(frac); frac[n - 1] == '0'; n--)
+			frac[n - 1] = '\0';
+	}
+	int n = snprintf(buf, len, "%" PRId64 "%s%s", w, frac, unit);
+	return n < 0 ? 0 : (size_t)n;
+}
+
+void
+format_duration(int64_t ns, char *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (ns < 0) {
+		n = (size_t)snprintf(buf, len, "-");
+		ns = ns == INT64_MIN ? INT64_MAX : -ns;
+	}
+	if (ns == 0)
+		snprintf(buf + n, len - n, "0s");
+	else if (ns < 1000)
+		put_amount(buf + n, len - n, ns, 1, 0, "ns");
+	else if (ns < NS_PER_MS)
+		put_amount(buf + n, len - n, ns, 1000, 3, "\xc2\xb5s");
+	else if (ns < NS_PER_SEC)
+		put_amount(buf + n, len - n, ns, NS_PER_MS, 6, "ms");
+	else {
+		int64_t secs = ns / NS_PER_SEC, h = secs / 3600, m = secs / 60 % 60;
+		if (h > 0)
+			n += (size_t)snprintf(buf + n, len - n, "%" PRId64 "h", h);
+		if (h > 0 || m > 0)
+			n += (size_t)snprintf(buf + n, len - n, "%" PRId64 "m", m);
+		if (n < len)
+			put_amount(buf + n, len - n, ns % (60 * NS_PER_SEC),
+			    NS_PER_SEC, 9, "s");
+	}
+}
+
+int
+parse_seconds(const char *s, int64_t *out)
+{
+	__int128 whole = 0, frac = 0, fscale = 1;
+	int nwhole = 0, nfrac = 0;
+	const char *p = s;
+
+	for (; isdigit((unsigned char)*p); p++, nwhole++)
+		if ((whole = whole * 10 + (*p - '0')) > INT64_MAX / NS_PER_SEC)
+			return -1;
+	if (*p == '.') {
+		for (p++; isdigit((unsigned char)*p); p++, nfrac++)
+			if (nfrac < 9) {
+				frac = frac * 10 + (*p - '0');
+				fscale *= 10;
+			}
+	}
+	if (*p != '\0' || nwhole == 0)
+		return -1;
+	__int128 v = whole * NS_PER_SEC + frac * NS_PER_SEC / fscale;
+	if (v > INT64_MAX)
+		return -1;
+	*out = (int64_t)v;
+	return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's method). */
+static int64_t
+days_from_civil(int64_t y, int m, int d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	int64_t yoe = y - era * 400;
+	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + doe - 719468;
+}
+
+static void
+civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+	z += 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	*d = (int)(doy - (153 * mp + 2) / 5 + 1);
+	*m = (int)(mp < 10 ? mp + 3 : mp - 9);
+	*y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
+/* Exactly n digits at *p into *v. */
+static bool
+fixed_digits(const char **p, int n, int *v)
+{
+	*v = 0;
+	for (int i = 0; i < n; i++, (*p)++) {
+		if (!isdigit((unsigned char)**p))
+			return false;
+		*v = *v * 10 + (**p - '0');
+	}
+	return true;
+}
+
+static bool
+expect(const char **p, const char *any)
+{
+	if (**p == '\0' || strchr(any, **p) == NULL)
+		return false;
+	(*p)++;
+	return true;
+}
+
+int
+parse_instant(const char *s, int64_t *out, ctx_err *err)
+{
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	const char *p = s;
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	int64_t frac = 0, scale = 1;
+
+	if (*s == '@') {
+		if (parse_seconds(s + 1, out) == -1)
+			return ctx_fail(err, "'%s': expected @SECONDS[.FRACTION] since the epoch", s);
+		return 0;
+	}
+	if (!fixed_digits(&p, 4, &y) || !expect(&p, "-") ||
+	    !fixed_digits(&p, 2, &mo) || !expect(&p, "-") ||
+	    !fixed_digits(&p, 2, &d) || !expect(&p, "Tt ") ||
+	    !fixed_digits(&p, 2, &h) || !expect(&p, ":") ||
+	    !fixed_digits(&p, 2, &mi) || !expect(&p, ":") ||
+	    !fixed_digits(&p, 2, &sec))
+		goto syntax;
+	if (*p == '.') {
+		int n = 0;
+		for (p++; isdigit((unsigned char)*p); p++, n++)
+			if (n < 9) {
+				frac = frac * 10 + (*p - '0');
+				scale *= 10;
+			}
+		if (n == 0)
+			goto syntax;
+	}
+	if (*p == 'Z' || *p == 'z')
+		p++;
+	else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (!fixed_digits(&p, 2, &oh) || !expect(&p, ":") ||
+		    !fixed_digits(&p, 2, &om))
+			goto syntax;
+	} else
+		goto syntax;
+	if (*p != '\0')
+		goto syntax;
+
+	bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] ||
+	    (mo == 2 && d == 29 && !leap))
+		return ctx_fail(err, "'%s': no such date", s);
+	if (h > 23 || mi > 59 || sec > 59 || oh > 23 || om > 59)
+		return ctx_fail(err, "'%s': time of day out of range", s);
+
+	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
+	    sign * (oh * 3600 + om * 60);
+	if (secs < 0)
+		return ctx_fail(err, "'%s': before 1970", s);
+	if (secs > INT64_MAX / NS_PER_SEC - 1)
+		return ctx_fail(err, "'%s': too far in the future (after 2262)", s);
+	*out = secs * NS_PER_SEC + frac * (NS_PER_SEC / scale);
+	return 0;
+syntax:
+	return ctx_fail(err, "'%s': expected RFC 3339 (2026-11-25T08:00:00Z) or @EPOCH", s);
+}
+
+void
+format_instant(int64_t epoch_ns, char *buf, size_t len)
+{
+	int64_t secs = epoch_ns / NS_PER_SEC, ms = epoch_ns % NS_PER_SEC / NS_PER_MS;
+	int y, m, d;
+
+	civil_from_days(secs / 86400, &y, &m, &d);
+	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
+	    (int)(secs % 86400 / 3600), (int)(secs % 3600 / 60),
+	    (int)(secs % 60), (int)ms);
+}
+
+static const struct {
+	const char *name;
+	int sig;
+} signames[] = {
+	{ "HUP", SIGHUP }, { "INT", SIGINT }, { "QUIT", SIGQUIT },
+	{ "ILL", SIGILL }, { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },
+	{ "BUS", SIGBUS }, { "FPE", SIGFPE }, { "KILL", SIGKILL },
+	{ "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+	{ "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM },
+	{ "STKFLT", SIGSTKFLT }, { "CHLD", SIGCHLD }, { "CONT", SIGCONT },
+	{ "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
+	{ "TTOU", SIGTTOU }, { "URG", SIGURG }, { "XCPU", SIGXCPU },
+	{ "XFSZ", SIGXFSZ }, { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF },
+	{ "WINCH", SIGWINCH }, { "IO", SIGIO }, { "PWR", SIGPWR },
+	{ "SYS", SIGSYS },
+	/* Aliases after the canonical names, so signal_name() finds those. */
+	{ "IOT", SIGABRT }, { "CLD", SIGCHLD }, { "POLL", SIGIO },
+};
+
+/* Digits only, value <= max. */
+static int
+small_number(const char *s, int max)
+{
+	int v = 0;
+
+	if (*s == '\0' || strlen(s) > 3)
+		return -1;
+	for (; *s; s++) {
+		if (!isdigit((unsigned char)*s))
+			return -1;
+		v = v * 10 + (*s - '0');
+	}
+	return v <= max ? v : -1;
+}
+
+int
+parse_signal(const char *s, int *sig, ctx_err *err)
+{
+	const char *n = s;
+	int v;
+
+	if ((v = small_number(s, SIGRTMAX)) >= 0) {
+		*sig = v;
+		return 0;
+	}
+	if (strncasecmp(n, "SIG", 3) == 0)
+		n += 3;
+	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
+		if (strcasecmp(n, signames[i].name) == 0) {
+			*sig = signames[i].sig;
+			return 0;
+		}
+	if (strncasecmp(n, "RTMIN", 5) == 0 || strncasecmp(n, "RTMAX", 5) == 0) {
+		bool min = toupper((unsigned char)n[3]) == 'I';
+		int off = 0, range = SIGRTMAX - SIGRTMIN;
+		if (n[5] != '\0') {
+			if (n[5] != (min ? '+' : '-') || (off = small_number(n + 6, range)) < 0)
+				goto bad;
+		}
+		*sig = min ? SIGRTMIN + off : SIGRTMAX - off;
+		return 0;
+	}
+bad:
+	return ctx_fail(err, "'%s': unknown signal (try TERM, INT, KILL or a number)", s);
+}
+
+const char *
+signal_name(int sig, char *buf, size_t len)
+{
+	for (size_t i = 0; i < sizeof(signames) / sizeof(signames[0]); i++)
+		if (signames[i].sig == sig) {
+			snprintf(buf, len, "%s", signames[i].name);
+			return buf;
+		}
+	if (sig == SIGRTMAX)
+		snprintf(buf, len, "RTMAX");
+	else if (sig >= SIGRTMIN && sig < SIGRTMAX)
+		snprintf(buf, len, sig == SIGRTMIN ? "RTMIN" : "RTMIN+%d", sig - SIGRTMIN);
+	else
+		snprintf(buf, len, "%d", sig);
+	return buf;
+}
+
+bool
+is_identifier(const char *s, size_t len)
+{
+	if (len == 0 || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}

@@ -1,0 +1,191 @@
+/*
+ * The process tree below a subreaper, read from /proc.
+ *
+ * Linux has no "signal all my descendants" call, so the tree is walked from
+ * /proc/PID/task/TID/children, parents before children.  Each process is
+ * pinned with a pidfd as soon as it is found, and kept only if its parent is
+ * still the one that listed it: a PID that was reused between the two reads
+ * is never signalled.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "ctxrun.h"
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
+
+struct pending {
+	pid_t pid, ppid;
+};
+
+struct queue {
+	struct pending *v;
+	size_t len, cap, head;
+};
+
+static int
+push(struct queue *q, pid_t pid, pid_t ppid)
+{
+	if (q->len == q->cap) {
+		size_t cap = q->cap ? q->cap * 2 : 64;
+		struct pending *v = reallocarray(q->v, cap, sizeof(*v));
+		if (v == NULL)
+			return -1;
+		q->v = v;
+		q->cap = cap;
+	}
+	q->v[q->len++] = (struct pending){ pid, ppid };
+	return 0;
+}
+
+/* The whole of a small /proc file into buf (NUL-terminated); may grow it. */
+static ssize_t
+slurp(const char *path, char **buf, size_t *cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t len = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	for (;;) {
+		if (*cap - len < 256) {
+			size_t ncap = *cap ? *cap * 2 : 4096;
+			char *nb = realloc(*buf, ncap);
+			if (nb == NULL) {
+				close(fd);
+				return -1;
+			}
+			*buf = nb;
+			*cap = ncap;
+		}
+		n = read(fd, *buf + len, *cap - len - 1);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	close(fd);
+	(*buf)[len] = '\0';
+	return n < 0 ? -1 : (ssize_t)len;
+}
+
+/* state, ppid, pgrp and num_threads from /proc/PID/stat. */
+static int
+read_stat(pid_t pid, struct proc *p, long *nthreads, char **buf, size_t *cap)
+{
+	char path[64];
+	long f[18];
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+	if (slurp(path, buf, cap) <= 0)
+		return -1;
+	/* The command name may hold spaces and parentheses: skip to the last ')'. */
+	char *s = strrchr(*buf, ')');
+	if (s == NULL || sscanf(s + 1, " %c %ld %ld %ld %ld %ld %ld %ld %ld %ld %ld "
+	    "%ld %ld %ld %ld %ld %ld %ld", &p->state, &f[0], &f[1], &f[2], &f[3],
+	    &f[4], &f[5], &f[6], &f[7], &f[8], &f[9], &f[10], &f[11], &f[12],
+	    &f[13], &f[14], &f[15], &f[16]) != 18)
+		return -1;
+	p->ppid = (pid_t)f[0];
+	p->pgrp = (pid_t)f[1];
+	*nthreads = f[16];
+	return 0;
+}
+
+/* Appends the children of every thread of pid to q. */
+static int
+queue_children(struct queue *q, pid_t pid, long nthreads, char **buf, size_t *cap)
+{
+	char path[80];
+	DIR *d = NULL;
+	struct dirent *e;
+	pid_t tid = pid;
+
+	/* Single-threaded (the usual case): one file, no directory listing. */
+	if (nthreads != 1) {
+		snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+		if ((d = opendir(path)) == NULL)
+			return errno == ENOENT ? 0 : -1;
+	}
+	for (;;) {
+		if (d != NULL) {
+			if ((e = readdir(d)) == NULL)
+				break;
+			if (e->d_name[0] == '.')
+				continue;
+			tid = (pid_t)atoi(e->d_name);
+		}
+		snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)tid);
+		if (slurp(path, buf, cap) > 0) {
+			for (char *s = *buf, *end; *s; s = end) {
+				long c = strtol(s, &end, 10);
+				if (end == s)
+					break;
+				if (push(q, (pid_t)c, pid) == -1) {
+					if (d)
+						closedir(d);
+					return -1;
+				}
+			}
+		}
+		if (d == NULL)
+			break;
+	}
+	if (d)
+		closedir(d);
+	return 0;
+}
+
+int
+tree_walk(struct tree *t, visit_fn visit, void *arg)
+{
+	struct queue q = { 0 };
+	char *buf = NULL;
+	size_t cap = 0;
+	int rc = 0;
+
+	if (queue_children(&q, t->self, 1, &buf, &cap) == -1)	/* ctxrun has one thread */
+		rc = -1;
+	for (; rc == 0 && q.head < q.len; q.head++) {
+		struct pending pp = q.v[q.head];
+		struct proc p = { .pid = pp.pid, .pidfd = -1 };
+		long nthreads = 0;
+
+		p.pidfd = (int)syscall(SYS_pidfd_open, pp.pid, 0);
+		if (p.pidfd < 0 && errno != ENOSYS)
+			continue;	/* already gone */
+		if (read_stat(pp.pid, &p, &nthreads, &buf, &cap) == 0 &&
+		    p.ppid == pp.ppid && visit(t, &p, arg) && p.state != 'Z' &&
+		    queue_children(&q, p.pid, nthreads, &buf, &cap) == -1)
+			rc = -1;
+		if (p.pidfd >= 0)
+			close(p.pidfd);
+	}
+	free(q.v);
+	free(buf);
+	return rc;
+}
+
+int
+tree_signal(const struct proc *p, int sig)
+{
+	if (p->pidfd >= 0)
+		return (int)syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+	/* Kernel without pidfds (< 5.3): the parent check in tree_walk is all
+	 * the protection there is against a reused PID. */
+	return kill(p->pid, sig);
+}
