@@ -239,17 +239,19 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 	if (depth < 1 || depth > MAX_DEPTH)
 		return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
 		    depth_s, MAX_DEPTH);
+	struct ctx *last = NULL;
 	for (int i = 1; i <= depth; i++) {
 		char var[24];
 		snprintf(var, sizeof(var), "CTXRUN_%d", i);
 		const char *s = env_get(envp, var);
-		struct ctx *c = ctx_new(chain, "");
+		struct ctx *c = ctx_new(last, "");
 		if (c == NULL) {
 			ctx_free(chain);
 			return ctx_fail(err, "out of memory");
 		}
 		if (chain == NULL)
 			chain = c;
+		last = c;
 		if (s == NULL) {
 			ctx_free(chain);
 			return ctx_fail(err, "%s is missing (CTXRUN_DEPTH is %d)", var, depth);
@@ -258,8 +260,8 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 			ctx_free(chain);
 			return -1;
 		}
-		*out = c;
 	}
+	*out = last;
 	return 0;
 }
 

@@ -1,11 +1,13 @@
 /*
- * Starting COMMAND.  vfork() shares the parent's memory until exec, so
- * start-up costs no page-table copy; the child does only async-signal-safe
- * work.  An exec failure travels back through a close-on-exec pipe: EOF
- * means exec succeeded, four bytes are the child's errno.
+ * Starting COMMAND with vfork(): the parent's memory is shared until exec,
+ * so start-up copies no page tables, and the parent sleeps until the child
+ * has exec'd or exited.  That makes an exec error easy to carry back: the
+ * child stores its errno in shared memory before _exit, and when vfork
+ * returns the parent reads it, with no pipe to create, read and close, and
+ * no second wake-up to wait for the pipe's EOF (glibc's posix_spawn does
+ * the same).  The child does only async-signal-safe work.
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -16,15 +18,9 @@
 pid_t
 spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 {
-	int pipefd[2], err = 0;
+	volatile int child_errno = 0;
 	pid_t parent = getpid(), pid;
-	ssize_t n;
 
-	*exec_errno = 0;
-	if (pipe2(pipefd, O_CLOEXEC) == -1) {
-		*exec_errno = errno;
-		return -1;
-	}
 	pid = vfork();
 	if (pid == 0) {
 		/* Every signal is still blocked here, so nothing interrupts the
@@ -40,27 +36,20 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 			signal(SIGCHLD, SIG_IGN);
 		sigprocmask(SIG_SETMASK, a->child_mask, NULL);
 		execvp(argv[0], argv);
-		err = errno;
-		(void)!write(pipefd[1], &err, sizeof(err));
+		child_errno = errno ? errno : ENOEXEC;
 		_exit(EXIT_NOT_FOUND);
 	}
 	if (pid < 0) {
 		*exec_errno = errno;
-		close(pipefd[0]);
-		close(pipefd[1]);
 		return -1;
 	}
-	close(pipefd[1]);
-	do
-		n = read(pipefd[0], &err, sizeof(err));
-	while (n < 0 && errno == EINTR);
-	close(pipefd[0]);
-	if (n == sizeof(err)) {
-		/* The child wrote and exited: reap it here, it is not a command. */
+	if (child_errno != 0) {
+		/* The child has exited: reap it here, it never was COMMAND. */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
 			;
-		*exec_errno = err;
+		*exec_errno = child_errno;
 		return -1;
 	}
+	*exec_errno = 0;
 	return pid;
 }

@@ -1,0 +1,94 @@
+# ctxrun: `make demo` to see it work, `make check` to test it.
+# On Debian, missing packages are installed when run as root with apt-get;
+# otherwise the exact apt-get command is printed.
+
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/site-functions
+FISHCOMPDIR ?= $(PREFIX)/share/fish/vendor_completions.d
+
+CC ?= cc
+CFLAGS ?= -O2 -g
+WARNINGS = -Wall -Wextra -Werror=implicit-function-declaration
+CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
+# Asked in the recipes: libbsd-dev may be installed by deps-build first.
+BSD_CFLAGS = $$(pkg-config --cflags libbsd-overlay)
+# libbsd is linked statically: only strlcpy and strtonum come from it, and
+# loading one more shared library at every start costs more than they weigh.
+BSD_LIBS = -Wl,-Bstatic -lbsd -Wl,-Bdynamic
+SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+
+LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
+	lib/cancelsock.c lib/tree.c lib/spawn.c lib/supervise.c
+CMD_SRC = cmd/main.c cmd/subcommands.c
+HDRS = lib/ctxrun.h cmd/cmd.h
+UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envcodec
+
+# Debian packages the build and the tests need, and how to tell they are here.
+DEPS_BUILD = libbsd-dev:/usr/include/bsd/string.h pkg-config:/usr/bin/pkg-config
+DEPS_CHECK = bats:/usr/bin/bats bats-support:/usr/lib/bats/bats-support/load.bash \
+	bats-assert:/usr/lib/bats/bats-assert/load.bash mandoc:/usr/bin/mandoc \
+	procps:/usr/bin/pgrep util-linux:/usr/bin/setsid python3:/usr/bin/python3
+
+all: build/ctxrun
+
+build/ctxrun: $(LIB_SRC) $(CMD_SRC) $(HDRS) | deps-build
+	@mkdir -p build
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $(CMD_SRC) $(LIB_SRC) $(BSD_LIBS) $(LDFLAGS)
+
+build/asan/ctxrun: $(LIB_SRC) $(CMD_SRC) $(HDRS) | deps-build
+	@mkdir -p build/asan
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $(CMD_SRC) $(LIB_SRC) $(BSD_LIBS)
+
+build/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_SRC) $(HDRS) | deps-build
+	@mkdir -p build/tests
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $< $(LIB_SRC) $(BSD_LIBS)
+
+build/bench/timeit: tests/bench/timeit.c
+	@mkdir -p build/bench
+	$(CC) -O2 $(WARNINGS) -o $@ $<
+
+# Installs what is missing (root with apt-get), or says what to install.
+deps-build:
+	@sh tests/ensure-packages.sh $(DEPS_BUILD)
+deps-check:
+	@sh tests/ensure-packages.sh $(DEPS_BUILD) $(DEPS_CHECK)
+
+demo: build/ctxrun
+	@sh tests/demo.sh build/ctxrun
+
+unit: $(UNIT_TESTS:tests/unit/%=build/tests/%)
+	@for t in $^; do ./$$t || exit 1; done
+
+lint-man:
+	mandoc -Tlint -W warning cmd/ctxrun.1
+
+# Every scenario runs twice: the release build, then the sanitizer build.
+check: deps-check build/ctxrun build/asan/ctxrun unit lint-man
+	CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats
+	CTXRUN=$(CURDIR)/build/asan/ctxrun bats tests/bats
+
+bench: build/ctxrun build/bench/timeit
+	@sh tests/bench/bench.sh build/ctxrun build/bench/timeit
+
+install: build/ctxrun
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1
+	install -m0755 build/ctxrun $(DESTDIR)$(BINDIR)/ctxrun
+	install -m0644 cmd/ctxrun.1 $(DESTDIR)$(MANDIR)/man1/ctxrun.1
+	install -d $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m0644 completions/ctxrun.bash $(DESTDIR)$(BASHCOMPDIR)/ctxrun
+	install -m0644 completions/_ctxrun $(DESTDIR)$(ZSHCOMPDIR)/_ctxrun
+	install -m0644 completions/ctxrun.fish $(DESTDIR)$(FISHCOMPDIR)/ctxrun.fish
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/ctxrun $(DESTDIR)$(MANDIR)/man1/ctxrun.1 \
+		$(DESTDIR)$(BASHCOMPDIR)/ctxrun $(DESTDIR)$(ZSHCOMPDIR)/_ctxrun \
+		$(DESTDIR)$(FISHCOMPDIR)/ctxrun.fish
+
+clean:
+	rm -rf build
+
+.PHONY: all deps-build deps-check demo unit lint-man check bench install uninstall clean

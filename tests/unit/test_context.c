@@ -1,0 +1,75 @@
+/* The context tree: values, deadlines, cancellation and the done fd. */
+#include <poll.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../../lib/ctxrun.h"
+#include "unit.h"
+
+static bool
+readable(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	return poll(&p, 1, 0) == 1;
+}
+
+int
+main(void)
+{
+	struct ctx *root = ctx_new(NULL, "root");
+	struct ctx *mid = ctx_new(root, "mid");
+	struct ctx *leaf = ctx_new(mid, "leaf");
+	struct ctx *other = ctx_new(root, "other");
+
+	CHECK(root && mid && leaf && other, "allocation");
+	CHECK(ctx_depth(leaf) == 3 && ctx_depth(root) == 1, "depth");
+
+	/* Values: inner shadows outer, siblings do not see each other. */
+	ctx_set_value(root, "A", "root-a");
+	ctx_set_value(root, "B", "root-b");
+	ctx_set_value(mid, "A", "mid-a");
+	ctx_set_value(mid, "A", "mid-a2");
+	CHECK(strcmp(ctx_value(leaf, "A"), "mid-a2") == 0, "shadowed and replaced");
+	CHECK(strcmp(ctx_value(leaf, "B"), "root-b") == 0, "inherited");
+	CHECK(strcmp(ctx_value(other, "A"), "root-a") == 0, "sibling unaffected");
+	CHECK(ctx_value(leaf, "C") == NULL, "unset");
+	CHECK(mid->nvalues == 1, "replace does not append");
+
+	/* Deadlines: the earliest of the chain wins; a child cannot extend. */
+	CHECK(ctx_deadline(leaf) == CTX_NEVER, "no deadline");
+	root->deadline = 5000;
+	leaf->deadline = 9000;
+	CHECK(ctx_deadline(leaf) == 5000, "parent's earlier deadline wins");
+	CHECK(ctx_deadline_owner(leaf) == root, "owner is root");
+	mid->deadline = 3000;
+	CHECK(ctx_deadline(leaf) == 3000 && ctx_deadline_owner(leaf) == mid, "mid");
+	CHECK(!ctx_check_deadline(leaf, 2999), "not yet");
+	CHECK(ctx_check_deadline(leaf, 3000), "expired at the instant");
+	CHECK(leaf->state == CTX_DEADLINE_EXCEEDED, "state");
+	CHECK(mid->state == CTX_ACTIVE, "a child's expiry does not cancel its parent");
+
+	/* Cancellation reaches descendants, not ancestors; first cause wins. */
+	int fd = ctx_done_fd(other);
+	CHECK(fd >= 0 && !readable(fd), "done fd not readable while active");
+	ctx_cancel(root, CTX_CANCELED, "stop");
+	CHECK(readable(fd), "done fd readable once cancelled");
+	CHECK(other->state == CTX_CANCELED && strcmp(other->cause, "stop") == 0, "cause");
+	CHECK(mid->state == CTX_CANCELED, "mid cancelled");
+	CHECK(leaf->state == CTX_DEADLINE_EXCEEDED, "first cause kept");
+	struct ctx *late = ctx_new(root, "late");
+	CHECK(late->state == CTX_CANCELED, "child of a done context is born done");
+	CHECK(readable(ctx_done_fd(late)), "its done fd is readable at once");
+
+	/* Nested grace: never longer than the parent's, with a margin. */
+	CHECK(nested_grace(10 * NS_PER_SEC, 10 * NS_PER_SEC) == 9500 * NS_PER_MS, "10s in 10s");
+	CHECK(nested_grace(NS_PER_SEC, 10 * NS_PER_SEC) == NS_PER_SEC, "shorter kept");
+	CHECK(nested_grace(NS_PER_SEC, NS_PER_SEC) == 800 * NS_PER_MS, "1s in 1s");
+	CHECK(nested_grace(5, 0) == 0, "zero parent grace");
+
+	CHECK(time_add(CTX_NEVER, 5) == CTX_NEVER, "never stays never");
+	CHECK(time_add(INT64_MAX - 1, 5) == CTX_NEVER, "saturates");
+	CHECK(time_add(5, -3) == 2, "adds");
+
+	ctx_free_tree(leaf);
+	return unit_report("test_context");
+}

@@ -1,0 +1,116 @@
+/* The context in the environment: round trips and malformed input. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../lib/ctxrun.h"
+#include "unit.h"
+
+#define TOKEN "0123456789abcdef0123456789abcdef"
+
+static const char *malformed[][3] = {
+	{ "CTXRUN_DEPTH=x", NULL },
+	{ "CTXRUN_DEPTH=0", NULL },
+	{ "CTXRUN_DEPTH=65", NULL },
+	{ "CTXRUN_DEPTH=", NULL },
+	{ "CTXRUN_DEPTH=1", NULL },
+	{ "CTXRUN_DEPTH=2", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN, NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=0 token=" TOKEN " grace=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=xyz grace=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=-1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 extra=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 ", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a  pid=1 token=" TOKEN " grace=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 deadline=5", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a%zz pid=1 token=" TOKEN " grace=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a%00 pid=1 token=" TOKEN " grace=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 pid=2 token=" TOKEN " grace=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 v.1A=x", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 v.A=1 v.A=2", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 v.A=a b", NULL },
+};
+
+int
+main(void)
+{
+	struct ctx *root = ctx_new(NULL, "outer name with spaces=%&\n");
+	struct ctx *leaf = ctx_new(root, "inner");
+	char all[256], *env[4], *e1, *e2;
+	struct ctx *got;
+	ctx_err err;
+
+	for (int i = 0; i < 255; i++)
+		all[i] = (char)(i + 1);	/* every byte but NUL */
+	all[255] = '\0';
+	ctx_set_value(root, "ALL", all);
+	ctx_set_value(root, "SHADOWED", "outer");
+	ctx_set_value(leaf, "SHADOWED", "inner");
+	ctx_set_value(leaf, "EMPTY", "");
+	root->deadline = mono_now() + 60 * NS_PER_SEC;
+	root->grace = 3 * NS_PER_SEC + 5;
+	leaf->grace = NS_PER_SEC;
+
+	e1 = ctx_encode(root, 111, TOKEN);
+	e2 = ctx_encode(leaf, 222, TOKEN);
+	CHECK(e1 && e2, "encode");
+	CHECK(strchr(e1, '\n') == NULL && strchr(e1, '=') != NULL, "one line");
+	env[0] = "CTXRUN_DEPTH=2";
+	CHECK(asprintf(&env[1], "CTXRUN_1=%s", e1) > 0, "asprintf");
+	CHECK(asprintf(&env[2], "CTXRUN_2=%s", e2) > 0, "asprintf");
+	env[3] = NULL;
+	CHECK(ctx_from_env(env, &got, &err) == 0 && got != NULL, "decode: %s", err.msg);
+	if (got != NULL) {
+		CHECK(strcmp(got->name, "inner") == 0, "name");
+		CHECK(strcmp(got->parent->name, root->name) == 0, "odd name survives");
+		CHECK(got->pid == 222 && got->parent->pid == 111, "pids");
+		CHECK(strcmp(got->token, TOKEN) == 0, "token");
+		CHECK(got->grace == NS_PER_SEC && got->parent->grace == root->grace, "grace");
+		CHECK(strcmp(ctx_value(got, "ALL"), all) == 0, "every byte but NUL survives");
+		CHECK(strcmp(ctx_value(got, "SHADOWED"), "inner") == 0, "shadowing");
+		CHECK(strcmp(ctx_value(got->parent, "SHADOWED"), "outer") == 0, "outer kept");
+		CHECK(strcmp(ctx_value(got, "EMPTY"), "") == 0, "empty value");
+		/* Same boot: the monotonic deadline comes back exactly. */
+		CHECK(ctx_deadline(got) == root->deadline, "deadline %lld vs %lld",
+		    (long long)ctx_deadline(got), (long long)root->deadline);
+		ctx_free_tree(got);
+	}
+
+	/* Another boot: the wall-clock deadline is used instead. */
+	char *other = strdup(env[1]), *b = strstr(other, "boot=");
+	CHECK(b != NULL, "boot field present");
+	if (b != NULL) {
+		b[5] = b[5] == '0' ? '1' : '0';
+		char *env2[] = { "CTXRUN_DEPTH=1", other, NULL };
+		CHECK(ctx_from_env(env2, &got, &err) == 0, "decode other boot: %s", err.msg);
+		int64_t diff = got ? ctx_deadline(got) - root->deadline : 0;
+		CHECK(got && diff < NS_PER_SEC / 10 && diff > -NS_PER_SEC / 10,
+		    "wall fallback close: %lld", (long long)diff);
+		ctx_free_tree(got);
+	}
+
+	char *none[] = { "PATH=/bin", NULL };
+	CHECK(ctx_from_env(none, &got, &err) == 0 && got == NULL, "no context");
+
+	for (size_t i = 0; i < sizeof(malformed) / sizeof(malformed[0]); i++) {
+		err.msg[0] = '\0';
+		int rc = ctx_from_env((char **)malformed[i], &got, &err);
+		CHECK(rc == -1 && got == NULL && err.msg[0], "malformed #%zu accepted", i);
+	}
+
+	/* Percent-encoding round trip and refusals. */
+	char *enc = pct_encode(all, 255), *dec = NULL;
+	CHECK(pct_decode(enc, strlen(enc), &dec) == 0 && strcmp(dec, all) == 0, "pct");
+	free(dec);
+	CHECK(pct_decode("%4", 2, &dec) == -1, "short escape");
+	CHECK(pct_decode("a b", 3, &dec) == -1, "raw space");
+	free(enc);
+	free(other);
+	free(env[1]);
+	free(env[2]);
+	free(e1);
+	free(e2);
+	ctx_free(root);
+	return unit_report("test_envcodec");
+}

@@ -1,0 +1,145 @@
+/* Parsers by table: what is accepted (and as what), what is refused. */
+#include <signal.h>
+#include <string.h>
+
+#include "../../lib/ctxrun.h"
+#include "unit.h"
+
+#define S NS_PER_SEC
+#define MS NS_PER_MS
+
+static const struct {
+	const char *in;
+	int64_t ns;
+} good_durations[] = {
+	{ "0", 0 }, { "90", 90 * S }, { "1.5", 1500 * MS }, { ".5", 500 * MS },
+	{ "5.", 5 * S }, { "1.5s", 1500 * MS }, { "250ms", 250 * MS },
+	{ "2m", 120 * S }, { "1h30m", 5400 * S }, { "1d", 86400 * S },
+	{ "1h2m3s4ms5us6ns", 3723 * S + 4 * MS + 5006 },
+	{ "10us", 10000 }, { "10\xc2\xb5s", 10000 }, { "7ns", 7 },
+	{ "0.000000001s", 1 }, { "0.0000000001s", 0 }, { "1.000000000000000000001s", S },
+	{ "9223372036.854775807s", INT64_MAX }, { "106751d", INT64_C(106751) * 86400 * S },
+	{ "0s", 0 }, { "00010s", 10 * S },
+};
+
+static const char *bad_durations[] = {
+	"", "-1", "-1s", "+1s", "1x", "s", "1h30", "1 s", " 1s", "1s ", "nan",
+	"inf", "1e3", "1..5s", ".s", ".", "1.5.5s", "9223372037s", "106752d",
+	"99999999999999999999", "1mss", "1S", "0x10", "1s-1s",
+};
+
+static const struct {
+	const char *in;
+	int64_t ns;
+} good_instants[] = {
+	{ "1970-01-01T00:00:00Z", 0 },
+	{ "2026-11-25T08:00:00Z", 1795593600 * S },
+	{ "2026-11-25T08:00:00.250+01:00", (1795593600 - 3600) * S + 250 * MS },
+	{ "2026-11-25t08:00:00z", 1795593600 * S },
+	{ "2026-11-25 08:00:00-00:30", (1795593600 + 1800) * S },
+	{ "2024-02-29T12:00:00Z", 1709208000 * S },
+	{ "@0", 0 }, { "@1795593600", 1795593600 * S }, { "@1.5", 1500 * MS },
+	{ "@1.123456789999", S + 123456789 },
+	{ "2262-04-11T23:47:15Z", 9223372035 * S },
+};
+
+static const char *bad_instants[] = {
+	"", "now", "2026-11-25", "2026-11-25T08:00:00", "2026-13-01T00:00:00Z",
+	"2026-02-29T00:00:00Z", "2026-11-31T00:00:00Z", "2026-11-25T24:00:00Z",
+	"2026-11-25T08:60:00Z", "2026-11-25T08:00:60Z", "2026-11-25T08:00:00.Z",
+	"2026-11-25T08:00:00+0100", "2026-11-25T08:00:00Zjunk", "1969-12-31T23:59:59Z",
+	"9999-12-31T23:59:59Z", "@", "@-1", "@1.5.5", "@x", "@ 1", "26-11-25T08:00:00Z",
+	"2026-11-25T08:00:00+24:00",
+};
+
+static struct {
+	const char *in;
+	int sig;
+} good_signals[] = {
+	{ "TERM", SIGTERM }, { "SIGTERM", SIGTERM }, { "term", SIGTERM },
+	{ "sigint", SIGINT }, { "9", SIGKILL }, { "0", 0 }, { "KILL", SIGKILL },
+	{ "IOT", SIGABRT }, { "CLD", SIGCHLD }, { "USR1", SIGUSR1 },
+	{ "RTMIN", 0 /* filled in */ }, { "RTMIN+2", 0 }, { "RTMAX-1", 0 },
+};
+
+static const char *bad_signals[] = {
+	"", "FOO", "SIG", "SIGSIGTERM", "-1", "65", "1000", "RTMIN+99", "RTMIN-1",
+	"RTMAX+1", "TERM ", " 9", "9x",
+};
+
+int
+main(void)
+{
+	ctx_err err;
+	int64_t v;
+	int sig;
+	char buf[64];
+
+	for (size_t i = 0; i < sizeof(good_durations) / sizeof(good_durations[0]); i++) {
+		int rc = parse_duration(good_durations[i].in, &v, &err);
+		CHECK(rc == 0 && v == good_durations[i].ns, "'%s' -> rc %d, %lld",
+		    good_durations[i].in, rc, (long long)v);
+		/* Printed and parsed again: the same value. */
+		format_duration(good_durations[i].ns, buf, sizeof(buf));
+		rc = parse_duration(buf, &v, &err);
+		CHECK(rc == 0 && v == good_durations[i].ns, "round trip '%s' via '%s'",
+		    good_durations[i].in, buf);
+	}
+	for (size_t i = 0; i < sizeof(bad_durations) / sizeof(bad_durations[0]); i++) {
+		err.msg[0] = '\0';
+		CHECK(parse_duration(bad_durations[i], &v, &err) == -1 && err.msg[0],
+		    "'%s' accepted", bad_durations[i]);
+	}
+	format_duration(5400 * S, buf, sizeof(buf));
+	CHECK(strcmp(buf, "1h30m0s") == 0, "got %s", buf);
+	format_duration(200 * MS, buf, sizeof(buf));
+	CHECK(strcmp(buf, "200ms") == 0, "got %s", buf);
+	format_duration(1500 * MS, buf, sizeof(buf));
+	CHECK(strcmp(buf, "1.5s") == 0, "got %s", buf);
+	format_duration(0, buf, sizeof(buf));
+	CHECK(strcmp(buf, "0s") == 0, "got %s", buf);
+
+	for (size_t i = 0; i < sizeof(good_instants) / sizeof(good_instants[0]); i++) {
+		int rc = parse_instant(good_instants[i].in, &v, &err);
+		CHECK(rc == 0 && v == good_instants[i].ns, "'%s' -> rc %d, %lld (%s)",
+		    good_instants[i].in, rc, (long long)v, rc ? err.msg : "");
+	}
+	for (size_t i = 0; i < sizeof(bad_instants) / sizeof(bad_instants[0]); i++)
+		CHECK(parse_instant(bad_instants[i], &v, &err) == -1, "'%s' accepted",
+		    bad_instants[i]);
+	format_instant(1795593600 * S + 250 * MS, buf, sizeof(buf));
+	CHECK(strcmp(buf, "2026-11-25T08:00:00.250Z") == 0, "got %s", buf);
+	CHECK(parse_instant(buf, &v, &err) == 0 && v == 1795593600 * S + 250 * MS,
+	    "instant round trip");
+
+	good_signals[10].sig = SIGRTMIN;
+	good_signals[11].sig = SIGRTMIN + 2;
+	good_signals[12].sig = SIGRTMAX - 1;
+	for (size_t i = 0; i < sizeof(good_signals) / sizeof(good_signals[0]); i++) {
+		int rc = parse_signal(good_signals[i].in, &sig, &err);
+		CHECK(rc == 0 && sig == good_signals[i].sig, "'%s' -> %d",
+		    good_signals[i].in, sig);
+	}
+	for (size_t i = 0; i < sizeof(bad_signals) / sizeof(bad_signals[0]); i++)
+		CHECK(parse_signal(bad_signals[i], &sig, &err) == -1, "'%s' accepted",
+		    bad_signals[i]);
+	for (int s = 1; s <= SIGRTMAX; s++) {
+		if (s > 31 && s < SIGRTMIN)
+			continue;
+		signal_name(s, buf, sizeof(buf));
+		CHECK(parse_signal(buf, &sig, &err) == 0 && sig == s,
+		    "signal %d named '%s' parses back", s, buf);
+	}
+
+	CHECK(is_identifier("A_1", 3), "A_1");
+	CHECK(is_identifier("_", 1), "_");
+	CHECK(!is_identifier("1A", 2), "1A");
+	CHECK(!is_identifier("A-B", 3), "A-B");
+	CHECK(!is_identifier("", 0), "empty");
+
+	CHECK(parse_seconds("12.5", &v) == 0 && v == 12500 * MS, "12.5");
+	CHECK(parse_seconds("12.", &v) == 0 && v == 12 * S, "12.");
+	CHECK(parse_seconds(".5", &v) == -1, ".5");
+	CHECK(parse_seconds("9223372037", &v) == -1, "overflow");
+	return unit_report("test_parse");
+}
