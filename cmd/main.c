@@ -81,19 +81,6 @@ static const struct option long_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-/* The option as the user wrote it, for messages. */
-static const char *
-option_name(int opt, char *buf, size_t len)
-{
-	for (const struct option *o = long_options; o->name; o++)
-		if (o->val == opt) {
-			snprintf(buf, len, "--%s", o->name);
-			return buf;
-		}
-	snprintf(buf, len, "-%c", opt);
-	return buf;
-}
-
 static bool
 reserved_name(const char *name)
 {
@@ -127,7 +114,6 @@ run(int argc, char **argv, int64_t start)
 	size_t nenv_ops = 0;
 	struct ctx *inherited, *ctx;
 	ctx_err err;
-	char oname[32];
 	extern char **environ;
 	int opt;
 
@@ -210,8 +196,7 @@ run(int argc, char **argv, int64_t start)
 			printf("ctxrun %s\n", CTXRUN_VERSION);
 			return 0;
 		case ':':
-			usage_error("option '%s' needs a value",
-			    optopt ? option_name(optopt, oname, sizeof(oname)) : argv[optind - 1]);
+			usage_error("option '%s' needs a value", argv[optind - 1]);
 		default:
 			if (optopt)
 				usage_error("unknown option '-%c' (see ctxrun --help)", optopt);

@@ -1,0 +1,55 @@
+# Shared by every scenario: assertions, the binary under test, and a marker
+# that finds whatever a test's process tree left behind.
+bats_require_minimum_version 1.5.0
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+# A failed tree kill must fail the test, not hang the suite.
+export BATS_TEST_TIMEOUT=60
+
+CTXRUN=${CTXRUN:-$BATS_TEST_DIRNAME/../../build/ctxrun}
+HELPERS=$BATS_TEST_DIRNAME/../helpers
+export CTXRUN
+# The scenarios' own context must not leak in from an enclosing ctxrun.
+unset CTXRUN_DEPTH
+
+setup() {
+	# Every long-lived process a test starts is "sleep $U": U is unique to
+	# this test, so leftovers are found by their command line.
+	U=$((7000000 + BATS_TEST_NUMBER * 1000 + $$ % 1000))
+	export U
+	T=$BATS_TEST_TMPDIR
+}
+
+teardown() {
+	pkill -KILL -f "sleep $U" 2>/dev/null || true
+}
+
+# How many processes of this test are still alive (zombies included).
+count_leftovers() {
+	pgrep -c -f "sleep $U" || true
+}
+
+assert_no_leftovers() {
+	local n
+	n=$(count_leftovers)
+	[ "$n" -eq 0 ] || {
+		ps -o pid,ppid,pgid,sid,stat,args -p "$(pgrep -d, -f "sleep $U")" >&2
+		fail "$n process(es) of the tree survived"
+	}
+}
+
+# wait_for CONDITION: polls a shell condition for up to 20 s.
+wait_for() {
+	local i
+	for ((i = 0; i < 1000; i++)); do
+		eval "$1" && return 0
+		sleep 0.02
+	done
+	fail "timed out waiting for: $1"
+}
+
+# exit_of CMD...: "exit N" or "signal NAME", as a parent sees the wait status.
+exit_of() {
+	python3 "$HELPERS/exit_of.py" "$@"
+}
