@@ -68,8 +68,8 @@ lint-man:
 
 # Every scenario runs twice: the release build, then the sanitizer build.
 check: deps-check build/ctxrun build/asan/ctxrun unit lint-man
-	CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats
-	CTXRUN=$(CURDIR)/build/asan/ctxrun bats tests/bats
+	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats
+	BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun bats tests/bats
 
 bench: build/ctxrun build/bench/timeit
 	@sh tests/bench/bench.sh build/ctxrun build/bench/timeit

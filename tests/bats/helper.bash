@@ -5,7 +5,7 @@ load '/usr/lib/bats/bats-support/load'
 load '/usr/lib/bats/bats-assert/load'
 
 # A failed tree kill must fail the test, not hang the suite.
-export BATS_TEST_TIMEOUT=60
+export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-60}
 
 CTXRUN=${CTXRUN:-$BATS_TEST_DIRNAME/../../build/ctxrun}
 HELPERS=$BATS_TEST_DIRNAME/../helpers

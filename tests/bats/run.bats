@@ -83,7 +83,8 @@ load helper
 	assert_output "signal SIGSEGV"
 	run exit_of "$CTXRUN" -- sh -c 'kill -USR1 $$'
 	assert_output "signal SIGUSR1"
-
+	run exit_of "$CTXRUN" -t 5 -- sh -c 'kill -KILL $$'
+	assert_output "signal SIGKILL"
 }
 
 @test "--env and --unset change COMMAND's environment, in order" {
