@@ -495,7 +495,9 @@ finish(struct sup *s)
 				say(s, "cancelled by the enclosing context '%s'",
 				    c->parent ? c->parent->name : "?");
 			else {
-				format_duration(ctx_deadline(c) - s->o->start, d, sizeof(d));
+				/* The budget this ctxrun had, to the millisecond. */
+				int64_t budget = ctx_deadline(c) - s->o->start + NS_PER_MS / 2;
+				format_duration(budget - budget % NS_PER_MS, d, sizeof(d));
 				if (owner == c)
 					say(s, "deadline exceeded after %s", d);
 				else

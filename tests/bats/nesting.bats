@@ -1,0 +1,83 @@
+#!/usr/bin/env bats
+# ctxrun inside ctxrun: deadlines, values and grace are inherited.
+load helper
+
+@test "an inner ctxrun cannot extend the outer deadline" {
+	run -124 "$CTXRUN" -n outer -t 0.5 -- "$CTXRUN" -n inner -t 1h -- sleep $U
+	assert_line --regexp "^ctxrun: inner: deadline exceeded after 4[0-9][0-9]ms \\(inherited from 'outer'\\)$"
+	assert_line "ctxrun: outer: deadline exceeded after 500ms"
+	assert_no_leftovers
+}
+
+@test "an inner ctxrun can shorten its budget" {
+	run "$CTXRUN" -n outer -t 1h -- sh -c "\"\$CTXRUN\" -n inner -t 0.3 -- sleep $U; echo inner=\$?"
+	assert_success
+	assert_output "ctxrun: inner: deadline exceeded after 300ms
+inner=124"
+	assert_no_leftovers
+}
+
+@test "the inherited deadline is the same instant, not a new budget" {
+	run "$CTXRUN" -t 100 -- sh -c '"$CTXRUN" -- "$CTXRUN" deadline --epoch; "$CTXRUN" deadline --epoch'
+	assert_success
+	[ "${lines[0]}" = "${lines[1]}" ] || fail "inner ${lines[0]} vs outer ${lines[1]}"
+}
+
+@test "inner values shadow outer ones" {
+	run "$CTXRUN" --value A=outer --value B=outer-b -- "$CTXRUN" --value A=inner -- sh -c '"$CTXRUN" value A; "$CTXRUN" value B'
+	assert_success
+	assert_output "inner
+outer-b"
+}
+
+@test "a nested ctxrun's grace ends before its parent's" {
+	run "$CTXRUN" -k 1 -- "$CTXRUN" -k 100 -- sh -c 'echo "$CTXRUN_2"'
+	assert_output --partial "grace=0.800000000"
+	run "$CTXRUN" -- "$CTXRUN" -k 2 -- sh -c 'echo "$CTXRUN_2"'
+	assert_output --partial "grace=2.000000000"
+}
+
+@test "the inner ctxrun reaps its own tree and reports before the outer kills it" {
+	# The inner subtree ignores TERM: the inner ctxrun must KILL it itself,
+	# 0.2 s before the outer one would.
+	run -124 "$CTXRUN" -v -n outer -t 0.3 -k 1 -- "$CTXRUN" -v -n inner -- sh -c "trap '' TERM; setsid sleep $U & sleep $U"
+	assert_line --partial "ctxrun: inner: sent KILL to"
+	assert_line --regexp "^ctxrun: inner: deadline exceeded after [23][0-9][0-9]ms \\(inherited from 'outer'\\)$"
+	refute_line --partial "ctxrun: outer: sent KILL"
+	assert_no_leftovers
+}
+
+@test "the outer ctxrun tells the inner one; the inner subtree gets TERM once" {
+	"$CTXRUN" -n outer -- "$CTXRUN" -k 1 -n inner -- sh -c "
+		for i in 1 2 3; do
+			setsid sh -c 'trap \"echo \$\$ >> $T/log\" TERM; echo r >> $T/ready; while :; do sleep $U & wait; done' &
+		done
+		wait" 3>&- 2>"$T/err" &
+	pid=$!
+	wait_for '[ "$(wc -l < "$T/ready" 2>/dev/null)" = 3 ]'
+	kill -TERM $pid
+	wait $pid || true
+	[ "$(wc -l < "$T/log")" -eq 3 ] || fail "TERM count: $(cat "$T/log")"
+	[ "$(sort -u "$T/log" | wc -l)" -eq 3 ]
+	assert_no_leftovers
+}
+
+@test "ctxrun cancel in a nested tree cancels the nearest ctxrun only" {
+	run "$CTXRUN" -n outer -- sh -c "\"\$CTXRUN\" -n inner -- sh -c '\"\$CTXRUN\" cancel --cause stop; sleep $U'; echo inner=\$?"
+	assert_success
+	assert_output "ctxrun: inner: cancelled: stop
+inner=124"
+	assert_no_leftovers
+}
+
+@test "nested eight deep: the innermost sees every value and the outer deadline" {
+	cmd=(sh -c '"$CTXRUN" value L1; "$CTXRUN" value L8; echo "$CTXRUN_DEPTH"; exec sleep '$U)
+	for i in 8 7 6 5 4 3 2; do
+		cmd=("$CTXRUN" --value "L$i=v$i" -- "${cmd[@]}")
+	done
+	run -124 "$CTXRUN" -q -t 1 --value L1=v1 -- "${cmd[@]}"
+	assert_line --index 0 v1
+	assert_line --index 1 v8
+	assert_line --index 2 8
+	assert_no_leftovers
+}
