@@ -1,10 +1,38 @@
 #!/usr/bin/env python3
-"""Runs a command and prints how it ended: 'exit N' or 'signal NAME'.
+"""exit_of.py [--ready FILE --send SIG] [--block SIGS] [--ignore SIGS] CMD...
 
-A shell folds both into $? = 128+N; tests need to tell them apart."""
+Runs CMD and prints how it ended: 'exit N' or 'signal NAME' (a shell folds
+both into $? = 128+N; tests need to tell them apart).  With --ready and
+--send, sends SIG to CMD once FILE exists.  --block and --ignore start CMD
+with those signals (comma-separated names) blocked or ignored."""
+import os
 import signal
 import subprocess
 import sys
+import time
 
-rc = subprocess.run(sys.argv[1:]).returncode
+args = sys.argv[1:]
+opts = {}
+while args and args[0].startswith("--"):
+    opts[args[0]] = args[1]
+    args = args[2:]
+
+
+def sigs(names):
+    return [signal.Signals["SIG" + n] for n in names.split(",")] if names else []
+
+
+def prepare():
+    signal.pthread_sigmask(signal.SIG_BLOCK, sigs(opts.get("--block")))
+    for s in sigs(opts.get("--ignore")):
+        signal.signal(s, signal.SIG_IGN)
+
+
+proc = subprocess.Popen(args, preexec_fn=prepare)
+if "--ready" in opts:
+    deadline = time.monotonic() + 20
+    while not os.path.exists(opts["--ready"]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    proc.send_signal(signal.Signals["SIG" + opts["--send"]])
+rc = proc.wait()
 print(f"signal {signal.Signals(-rc).name}" if rc < 0 else f"exit {rc}")

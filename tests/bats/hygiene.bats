@@ -1,0 +1,47 @@
+#!/usr/bin/env bats
+# COMMAND gets exactly what it would without ctxrun.
+load helper
+
+@test "arguments byte for byte" {
+	args=("" " " "a b" $'new\nline' $'\t' '*' '$HOME' $'\377\001' -- --help -t)
+	show='for a; do printf "[%s]" "$a"; done'
+	want=$(sh -c "$show" sh "${args[@]}" | od -c)
+	run sh -c '"$CTXRUN" -- sh -c "$1" sh "${@:2}" | od -c' _ "$show" "${args[@]}"
+	got=$("$CTXRUN" -- sh -c "$show" sh "${args[@]}" | od -c)
+	[ "$got" = "$want" ] || fail "got $got, want $want"
+}
+
+@test "the same open file descriptors, none of ctxrun's" {
+	list='ls /proc/$$/fd | sort -n | tr "\n" " "'
+	want=$(sh -c "$list" 7</dev/null 9>"$T/f")
+	got=$("$CTXRUN" -- sh -c "$list" 7</dev/null 9>"$T/f")
+	[ "$got" = "$want" ] || fail "got '$got', want '$want'"
+	got=$("$CTXRUN" -t 10 -- "$CTXRUN" -- sh -c "$list" 7</dev/null 9>"$T/f")
+	[ "$got" = "$want" ] || fail "nested: got '$got', want '$want'"
+}
+
+@test "the caller's signal mask and ignored signals" {
+	status='grep -E "^Sig(Blk|Ign)" /proc/self/status'
+	want=$(exit_of --block ALRM,USR2 --ignore QUIT,INT,PIPE sh -c "$status")
+	got=$(exit_of --block ALRM,USR2 --ignore QUIT,INT,PIPE "$CTXRUN" -t 10 -- sh -c "$status")
+	[ "$got" = "$want" ] || fail "got $got, want $want"
+	grep -q 'SigBlk:.*[^0]' <<<"$want"
+}
+
+@test "the same environment apart from the context variables" {
+	want=$(env -i A=1 'B=two words' PATH="$PATH" env | sort)
+	got=$(env -i A=1 'B=two words' PATH="$PATH" "$CTXRUN" -- env | grep -v '^CTXRUN_' | sort)
+	[ "$got" = "$want" ] || fail "got $got, want $want"
+	run env -i PATH="$PATH" "$CTXRUN" -- env
+	assert_line --regexp '^CTXRUN_DEPTH=1$'
+	assert_line --regexp '^CTXRUN_1=name=env pid=[0-9]+ token=[0-9a-f]{32} grace=10\.000000000$'
+	[ "${#lines[@]}" -eq 3 ]
+}
+
+@test "COMMAND's process group: its own, or ctxrun's with --foreground" {
+	run "$CTXRUN" -- sh -c 'echo $$ $(ps -o pgid= -p $$)'
+	read -r pid pgid <<<"$output"
+	[ "$pid" = "$pgid" ] || fail "expected a group of its own: $output"
+	run "$CTXRUN" --foreground -- sh -c 'echo $(ps -o pgid= -p $$)'
+	[ "$output" -eq "$(ps -o pgid= -p $$)" ] || fail "expected the caller's group"
+}

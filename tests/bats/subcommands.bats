@@ -1,0 +1,95 @@
+#!/usr/bin/env bats
+# remaining, deadline, value, show, cancel: reading the context from scripts.
+load helper
+
+@test "outside any ctxrun: nothing to read" {
+	run -1 "$CTXRUN" remaining
+	assert_output ""
+	run -1 "$CTXRUN" deadline
+	run -1 "$CTXRUN" value A
+	run "$CTXRUN" show
+	assert_success
+	assert_output ""
+	run "$CTXRUN" show --json
+	assert_output "[]"
+	run -1 "$CTXRUN" cancel
+	assert_output "ctxrun: cancel: not inside a ctxrun"
+}
+
+@test "remaining: seconds with a fraction, or whole milliseconds" {
+	run "$CTXRUN" -t 100 -- sh -c '"$CTXRUN" remaining; "$CTXRUN" remaining --ms'
+	assert_success
+	assert_line --index 0 --regexp '^(99|100)\.[0-9]{3}$'
+	assert_line --index 1 --regexp '^(99|100)[0-9]{3}$'
+}
+
+@test "remaining: 1 with nothing printed without a deadline" {
+	run "$CTXRUN" -- sh -c '"$CTXRUN" remaining; echo "rc=$?"'
+	assert_output "rc=1"
+}
+
+@test "remaining: 0 and 124 once the deadline has passed" {
+	run -124 "$CTXRUN" -q -t 0.2 -k 10 -- sh -c "trap '' TERM; while \"\$CTXRUN\" remaining >/dev/null; do :; done; \"\$CTXRUN\" remaining; echo rc=\$?"
+	assert_output "0
+rc=124"
+}
+
+@test "deadline: RFC 3339 in UTC with milliseconds, or epoch seconds" {
+	run "$CTXRUN" -d 2030-01-02T03:04:05.678+01:00 -- sh -c '"$CTXRUN" deadline; "$CTXRUN" deadline --epoch'
+	assert_success
+	assert_line --index 0 --regexp '^2030-01-02T02:04:05\.67[6-9]Z$'
+	assert_line --index 1 --regexp '^1893549845\.67[6-9]$'
+	run "$CTXRUN" -- "$CTXRUN" deadline
+	assert_failure 1
+}
+
+@test "value: the value and a newline; 1 when unset; 125 for a bad key" {
+	run "$CTXRUN" --value 'GREETING=hello, world' --value EMPTY= -- sh -c '"$CTXRUN" value GREETING; "$CTXRUN" value EMPTY; "$CTXRUN" value NOPE; echo "rc=$?"'
+	assert_output "hello, world
+
+rc=1"
+	run -125 "$CTXRUN" value 1BAD
+	run -125 "$CTXRUN" value A B
+}
+
+@test "value: any byte but NUL survives, newlines included" {
+	v=$(printf 'a\nb\tc %%41 \001\177\377=;"\x27')
+	run "$CTXRUN" --value "V=$v" -- "$CTXRUN" value V
+	assert_success
+	[ "$output" = "$v" ] || fail "got $(printf %s "$output" | od -c)"
+}
+
+@test "show: the chain outermost first, with deadlines and values" {
+	run "$CTXRUN" -n ci -t 1h --value JOB=42 -- "$CTXRUN" -n step --value 'X=a b' -- "$CTXRUN" show
+	assert_success
+	assert_line --index 0 --regexp '^1 ci deadline=[0-9-]+T[0-9:.]+Z left=(59m59|1h0m0)[0-9.]*s JOB=42$'
+	assert_line --index 1 --regexp '^2 step deadline=[0-9-]+T[0-9:.]+Z left=.* X=a b$'
+	[ "${#lines[@]}" -eq 2 ]
+}
+
+@test "show --json: valid JSON with every level" {
+	run "$CTXRUN" -n ci --value 'Q=say "hi"\' -- "$CTXRUN" -n step -t 60 -- "$CTXRUN" show --json
+	assert_success
+	run python3 -c 'import json, sys
+levels = json.loads(sys.argv[1])
+assert [l["name"] for l in levels] == ["ci", "step"], levels
+assert levels[0]["values"] == {"Q": "say \"hi\"\\"}, levels[0]
+assert levels[0]["deadline"] is None and levels[1]["remaining_ms"] > 50000
+print("ok")' "$output"
+	assert_output "ok"
+}
+
+@test "cancel: the enclosing ctxrun ends its tree and exits 124" {
+	run -124 "$CTXRUN" -n job -- sh -c "setsid sleep $U & \"\$CTXRUN\" cancel; sleep $U"
+	assert_output "ctxrun: job: cancelled: ctxrun cancel"
+	assert_no_leftovers
+}
+
+@test "cancel --cause --status: the cause is reported, the status used" {
+	run -3 "$CTXRUN" -n job -- sh -c "\"\$CTXRUN\" cancel --cause 'tests are done' --status 3; sleep $U"
+	assert_output "ctxrun: job: cancelled: tests are done"
+	run -125 "$CTXRUN" -- "$CTXRUN" cancel --status 256
+	assert_output --partial "'256'"
+	run -125 "$CTXRUN" -- "$CTXRUN" cancel --bogus
+	assert_no_leftovers
+}
