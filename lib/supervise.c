@@ -299,11 +299,12 @@ kill_sweep(struct sup *s)
 
 	if (tree_walk(&s->tree, visit_kill, &kp) == -1)
 		say(s, "cannot read the process tree: %s", strerror(errno));
-	if (s->o->verbose && (kp.live > 0 || s->kill_sweeps++ == 0)) {
+	if (s->o->verbose && (kp.live > 0 || s->kill_sweeps == 0)) {
 		format_duration(s->o->ctx->grace, grace, sizeof(grace));
 		say(s, "sent KILL to %zu process%s (grace period of %s over)",
 		    kp.live, kp.live == 1 ? "" : "es", grace);
 	}
+	s->kill_sweeps++;
 	/* A process forked just before its parent died is re-parented to us
 	 * without a SIGCHLD: look again soon, backing off, while any lived. */
 	if (kp.live == 0) {

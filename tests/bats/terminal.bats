@@ -17,10 +17,8 @@ pty_run() {
 	# One shell in the terminal's foreground group (the kernel tells it),
 	# one in a session of its own (only ctxrun can tell it).
 	run pty_run "lines:$T/ready:2" 'send:\x03' -- "$CTXRUN" -k 1 -- sh -c "
-		setsid sh -c 'trap \"echo \$\$ >> $T/log\" INT; echo r >> $T/ready; while :; do sleep $U & wait; done' &
-		trap 'echo \$\$ >> $T/log' INT
-		echo r >> $T/ready
-		while :; do sleep $U & wait; done"
+		setsid python3 '$HELPERS/int_logger.py' '$T/log' '$T/ready' sleep $U &
+		exec python3 '$HELPERS/int_logger.py' '$T/log' '$T/ready' sleep $U"
 	assert_output --regexp "signal SIGINT$"
 	[ "$(wc -l < "$T/log")" -eq 2 ] || fail "INT deliveries: $(cat "$T/log")"
 	[ "$(sort -u "$T/log" | wc -l)" -eq 2 ] || fail "one process got INT twice"
