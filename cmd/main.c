@@ -5,7 +5,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,18 +109,14 @@ run(int argc, char **argv, int64_t start)
 	struct run_opts o = { .first_signal = SIGTERM, .start = start };
 	int64_t timeout = 0, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
 	const char *name = NULL;
-	char **env_ops = calloc((size_t)argc, sizeof(char *));
-	size_t nenv_ops = 0;
+	/* Arguments of --env/--unset and --value, in order: pointers into argv,
+	 * so that an error exit has nothing to free. */
+	char *env_ops[argc], *values[argc];
+	size_t nenv_ops = 0, nvalues = 0;
 	struct ctx *inherited, *ctx;
 	ctx_err err;
 	extern char **environ;
-	int opt;
-
-	/* The inherited context first: a malformed one stops everything. */
-	if (ctx_from_env(environ, &inherited, &err) == -1)
-		usage_error("malformed inherited context: %s", err.msg);
-	if ((ctx = ctx_new(inherited, NULL)) == NULL || env_ops == NULL)
-		usage_error("out of memory");
+	int opt, status;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:wvqh",
@@ -135,6 +130,7 @@ run(int argc, char **argv, int64_t start)
 			int64_t at;
 			if (parse_instant(optarg, &at, &err) == -1)
 				usage_error("--deadline: %s", err.msg);
+			/* On the monotonic clock from now on (see DEADLINES in ctxrun.1). */
 			int64_t d = time_add(mono_now(), at - wall_now());
 			deadline = d < deadline ? d : deadline;
 			break;
@@ -163,10 +159,7 @@ run(int argc, char **argv, int64_t start)
 				usage_error("--value: '%.*s': KEY must be a shell identifier "
 				    "(letters, digits, _; not starting with a digit)",
 				    (int)n, optarg);
-			optarg[n] = '\0';
-			if (ctx_set_value(ctx, optarg, optarg + n + 1) == -1)
-				usage_error("out of memory");
-			optarg[n] = '=';
+			values[nvalues++] = optarg;
 			break;
 		}
 		case 'n':
@@ -209,22 +202,27 @@ run(int argc, char **argv, int64_t start)
 		usage_error("--verbose and --quiet contradict each other");
 	o.argv = argv + optind;
 
-	free(ctx->name);
+	/* A malformed inherited context stops everything, before any change. */
+	if (ctx_from_env(environ, &inherited, &err) == -1)
+		usage_error("malformed inherited context: %s", err.msg);
 	if (name == NULL) {
-		/* basename() may modify its argument: give it a copy. */
-		char *copy = strdup(o.argv[0]);
-		name = copy ? basename(copy) : o.argv[0];
-		ctx->name = strdup(name);
-		free(copy);
-	} else
-		ctx->name = strdup(name);
-	if (ctx->name == NULL)
+		name = strrchr(o.argv[0], '/') ? strrchr(o.argv[0], '/') + 1 : o.argv[0];
+		if (*name == '\0')
+			name = o.argv[0];
+	}
+	if ((ctx = ctx_new(inherited, name)) == NULL)
 		usage_error("out of memory");
-
+	for (size_t i = 0; i < nvalues; i++) {
+		char *eq = strchr(values[i], '=');
+		*eq = '\0';
+		int rc = ctx_set_value(ctx, values[i], eq + 1);
+		*eq = '=';
+		if (rc == -1)
+			usage_error("out of memory");
+	}
 	/* The earliest of --timeout, --deadline and the inherited deadline. */
-	if (timeout > 0)
-		deadline = time_add(start, timeout) < deadline ?
-		    time_add(start, timeout) : deadline;
+	if (timeout > 0 && time_add(start, timeout) < deadline)
+		deadline = time_add(start, timeout);
 	ctx->deadline = deadline;
 	ctx->grace = inherited ? nested_grace(grace, inherited->grace) : grace;
 	if (ctx->grace < 0)
@@ -242,16 +240,18 @@ run(int argc, char **argv, int64_t start)
 				usage_error("--env: '%s': %s", env_ops[i], strerror(errno));
 		}
 	}
-	free(env_ops);
 
 	if (ctx_deadline(ctx) <= mono_now()) {
 		if (!o.quiet)
 			fprintf(stderr, "ctxrun: %s: deadline already passed, not started\n",
 			    ctx->name);
-		return EXIT_CTX_DONE;
+		status = EXIT_CTX_DONE;
+	} else {
+		o.ctx = ctx;
+		status = supervise(&o);
 	}
-	o.ctx = ctx;
-	return supervise(&o);
+	ctx_free_tree(ctx);
+	return status;
 }
 
 int

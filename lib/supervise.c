@@ -156,7 +156,7 @@ die_of(int sig)
 	sigprocmask(SIG_UNBLOCK, &only, NULL);
 	/* Still here: a signal whose default is to ignore or stop, or ctxrun
 	 * is PID 1 of a namespace.  The shell's convention is the next best. */
-	exit(128 + sig);
+	_exit(128 + sig);
 }
 
 /* ---- the tree ---------------------------------------------------------- */
@@ -600,5 +600,9 @@ supervise(struct run_opts *o)
 		if (s.kill_phase && (fds[0].revents & POLLIN))
 			kill_sweep(&s);
 	}
+	free(s.signalled);
+	free(s.tree.nested);
+	close(s.sfd);
+	close(s.csock);
 	return finish(&s);
 }
