@@ -130,7 +130,7 @@ run(int argc, char **argv, int64_t start)
 			int64_t at;
 			if (parse_instant(optarg, &at, &err) == -1)
 				usage_error("--deadline: %s", err.msg);
-			/* On the monotonic clock from now on (see DEADLINES in ctxrun.1). */
+			/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1). */
 			int64_t d = time_add(mono_now(), at - wall_now());
 			deadline = d < deadline ? d : deadline;
 			break;

@@ -169,8 +169,9 @@ struct tree {
 };
 
 /* Calls visit for every descendant of t->self, parents before children.
- * visit returns false to skip a process's subtree. */
-typedef bool (*visit_fn)(struct tree *t, const struct proc *p, void *arg);
+ * visit returns false to skip a process's subtree; it may keep p->pidfd by
+ * setting it to -1 in p (then closing it is its business). */
+typedef bool (*visit_fn)(struct tree *t, struct proc *p, void *arg);
 int tree_walk(struct tree *t, visit_fn visit, void *arg);
 /* Signals a process being visited, through its pidfd. */
 int tree_signal(const struct proc *p, int sig);

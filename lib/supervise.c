@@ -194,14 +194,39 @@ find_nested(struct tree *t, pid_t pid)
 	return NULL;
 }
 
+/* The first signal goes out in bursts: a pass collects the pidfds of the
+ * processes it finds, and they are signalled together at the end of it.
+ * Signalling while walking would start hundreds of exits that compete for
+ * the CPU with the walk itself, and re-parent children mid-walk. */
+#define BURST 256
+
 struct first_pass {
 	struct sup *s;
 	int sig;
 	size_t sent, already, told, added;
+	struct proc burst[BURST];
+	size_t nburst;
 };
 
+static void
+flush_burst(struct first_pass *fp)
+{
+	for (size_t i = 0; i < fp->nburst; i++) {
+		struct proc *p = &fp->burst[i];
+		if (fp->sig != 0 && tree_signal(p, fp->sig) == 0) {
+			fp->sent++;
+			/* A stopped process would not act on it until continued. */
+			if (p->state == 'T' && fp->sig != SIGKILL && fp->sig != SIGCONT)
+				tree_signal(p, SIGCONT);
+		}
+		if (p->pidfd >= 0)
+			close(p->pidfd);
+	}
+	fp->nburst = 0;
+}
+
 static bool
-visit_first(struct tree *t, const struct proc *p, void *arg)
+visit_first(struct tree *t, struct proc *p, void *arg)
 {
 	struct first_pass *fp = arg;
 	struct sup *s = fp->s;
@@ -236,12 +261,10 @@ visit_first(struct tree *t, const struct proc *p, void *arg)
 		fp->already++;	/* the terminal sent it to our whole group */
 		return true;
 	}
-	if (fp->sig != 0 && tree_signal(p, fp->sig) == 0) {
-		fp->sent++;
-		/* A stopped process would not act on it until continued. */
-		if (p->state == 'T' && fp->sig != SIGKILL && fp->sig != SIGCONT)
-			tree_signal(p, SIGCONT);
-	}
+	fp->burst[fp->nburst++] = *p;
+	p->pidfd = -1;		/* ours now, closed by flush_burst */
+	if (fp->nburst == BURST)
+		flush_burst(fp);
 	return true;
 }
 
@@ -250,7 +273,7 @@ struct kill_pass {
 };
 
 static bool
-visit_kill(struct tree *t, const struct proc *p, void *arg)
+visit_kill(struct tree *t, struct proc *p, void *arg)
 {
 	struct kill_pass *kp = arg;
 
@@ -267,7 +290,9 @@ static void handle_messages(struct sup *s);
 static void
 first_signal_sweep(struct sup *s, int sig)
 {
-	struct first_pass fp = { .s = s, .sig = sig };
+	static struct first_pass fp;
+
+	fp = (struct first_pass){ .s = s, .sig = sig };
 	char name[16];
 
 	/* Registrations of nested ctxruns that are still queued count. */
@@ -276,7 +301,9 @@ first_signal_sweep(struct sup *s, int sig)
 	 * nobody new. */
 	do {
 		fp.added = 0;
-		if (tree_walk(&s->tree, visit_first, &fp) == -1) {
+		int rc = tree_walk(&s->tree, visit_first, &fp);
+		flush_burst(&fp);
+		if (rc == -1) {
 			say(s, "cannot read the process tree: %s", strerror(errno));
 			break;
 		}

@@ -168,10 +168,19 @@ tree_walk(struct tree *t, visit_fn visit, void *arg)
 		p.pidfd = (int)syscall(SYS_pidfd_open, pp.pid, 0);
 		if (p.pidfd < 0 && errno != ENOSYS)
 			continue;	/* already gone */
+		/* Still the process its parent listed, or one of ours since its
+		 * parent died: either way a process of the tree. */
 		if (read_stat(pp.pid, &p, &nthreads, &buf, &cap) == 0 &&
-		    p.ppid == pp.ppid && visit(t, &p, arg) && p.state != 'Z' &&
-		    queue_children(&q, p.pid, nthreads, &buf, &cap) == -1)
-			rc = -1;
+		    (p.ppid == pp.ppid || p.ppid == t->self)) {
+			/* Children first: visiting may signal the process, and once it
+			 * is dead its children are listed nowhere until re-parented. */
+			size_t before = q.len;
+			if (p.state != 'Z' &&
+			    queue_children(&q, p.pid, nthreads, &buf, &cap) == -1)
+				rc = -1;
+			if (!visit(t, &p, arg))
+				q.len = before;
+		}
 		if (p.pidfd >= 0)
 			close(p.pidfd);
 	}

@@ -1,0 +1,83 @@
+# bash completion for ctxrun                               -*- shell-script -*-
+
+_ctxrun()
+{
+    local cur prev words cword
+    _init_completion -s || return
+
+    local subcommands="remaining deadline value show cancel timeout"
+    local opts_with_arg="-t --timeout -d --deadline -s --signal -k --kill-after
+        -e --env -u --unset --value -n --name"
+
+    if ((cword == 1)) && [[ $cur != -* ]]; then
+        COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
+        compopt -o default 2>/dev/null
+        COMPREPLY+=($(compgen -c -- "$cur"))
+        return
+    fi
+
+    case ${words[1]} in
+        remaining) ((cword == 2)) && COMPREPLY=($(compgen -W '--ms' -- "$cur")); return ;;
+        deadline) ((cword == 2)) && COMPREPLY=($(compgen -W '--epoch' -- "$cur")); return ;;
+        show) ((cword == 2)) && COMPREPLY=($(compgen -W '--json' -- "$cur")); return ;;
+        value) return ;;
+        cancel)
+            [[ $prev == --cause || $prev == --status ]] && return
+            COMPREPLY=($(compgen -W '--cause --status' -- "$cur"))
+            return
+            ;;
+    esac
+
+    # Past the options: complete COMMAND, then COMMAND's own arguments.
+    local i
+    for ((i = 1; i < cword; i++)); do
+        case ${words[i]} in
+            --)
+                _command_offset $((i + 1))
+                return
+                ;;
+            -*=*) ;;
+            -t | --timeout | -d | --deadline | -s | --signal | -k | --kill-after | \
+                -e | --env | -u | --unset | --value | -n | --name)
+                ((i++))
+                ;;
+            -*) ;;
+            *)
+                _command_offset $i
+                return
+                ;;
+        esac
+    done
+
+    case $prev in
+        -s | --signal)
+            COMPREPLY=($(compgen -W "$(kill -l | tr -d '0-9)' | tr '\t' '\n' | sed 's/^ *SIG//; /^$/d') $(kill -l | tr -d '0-9)' | tr '\t' '\n' | sed 's/^ *//; /^$/d')" -- "$cur"))
+            return
+            ;;
+        -u | --unset)
+            COMPREPLY=($(compgen -e -- "$cur"))
+            return
+            ;;
+        -e | --env)
+            COMPREPLY=($(compgen -e -S = -- "$cur"))
+            compopt -o nospace
+            return
+            ;;
+        -t | --timeout | -d | --deadline | -k | --kill-after | --value | -n | --name)
+            return
+            ;;
+    esac
+
+    if [[ $cur == -* ]]; then
+        COMPREPLY=($(compgen -W '-t --timeout= -d --deadline= -s --signal= -k
+            --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
+            --preserve-status --foreground -v --verbose -q --quiet -h --help
+            --version --' -- "$cur"))
+        [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+        return
+    fi
+    COMPREPLY=($(compgen -c -- "$cur"))
+} &&
+    complete -F _ctxrun ctxrun
+
+# ex: filetype=sh

@@ -1,0 +1,80 @@
+# fish completion for ctxrun
+
+set -l subcommands remaining deadline value show cancel
+
+# True while no subcommand and no COMMAND has been given yet.
+function __ctxrun_in_options
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l skip 0
+    for t in $tokens
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case -- --
+                return 1
+            case -t -d -s -k -e -u -n --timeout --deadline --signal --kill-after --env --unset --value --name
+                set skip 1
+            case '-*'
+            case '*'
+                return 1
+        end
+    end
+    return 0
+end
+
+# COMMAND and its own arguments, as sudo's completion does.
+function __ctxrun_command
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l skip 0
+    set -l i 0
+    for t in $tokens
+        set i (math $i + 1)
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case -- --
+                set i (math $i + 1)
+                break
+            case -t -d -s -k -e -u -n --timeout --deadline --signal --kill-after --env --unset --value --name
+                set skip 1
+            case '-*'
+            case '*'
+                break
+        end
+    end
+    set -l rest $tokens[$i..-1]
+    __fish_complete_subcommand --commandline "$rest "(commandline -ct)
+end
+
+complete -c ctxrun -f
+complete -c ctxrun -n '__ctxrun_in_options; and test (count (commandline -opc)) -eq 1' -a "$subcommands"
+complete -c ctxrun -n __ctxrun_in_options -a '(__fish_complete_command)'
+complete -c ctxrun -n 'not __ctxrun_in_options; and not __fish_seen_subcommand_from remaining deadline value show cancel' -a '(__ctxrun_command)'
+
+complete -c ctxrun -n __ctxrun_in_options -s t -l timeout -x -d 'Done after DURATION'
+complete -c ctxrun -n __ctxrun_in_options -s d -l deadline -x -d 'Done at TIME (RFC 3339 or @EPOCH)'
+complete -c ctxrun -n __ctxrun_in_options -s s -l signal -x -a '(__fish_make_completion_signals | string replace -r "^[0-9]+\t" "")' -d 'First signal sent when done'
+complete -c ctxrun -n __ctxrun_in_options -s k -l kill-after -x -d 'Grace before KILL'
+complete -c ctxrun -n __ctxrun_in_options -s e -l env -x -a '(set -xn | string replace -r "\$" "=")' -d 'Set an environment variable'
+complete -c ctxrun -n __ctxrun_in_options -s u -l unset -x -a '(set -xn)' -d 'Remove an environment variable'
+complete -c ctxrun -n __ctxrun_in_options -l value -x -d 'Attach KEY=VALUE to the context'
+complete -c ctxrun -n __ctxrun_in_options -s n -l name -x -d "The context's name"
+complete -c ctxrun -n __ctxrun_in_options -s w -l wait -d 'Let the tree finish when COMMAND exits'
+complete -c ctxrun -n __ctxrun_in_options -l preserve-status -d "Exit with COMMAND's status when done"
+complete -c ctxrun -n __ctxrun_in_options -l foreground -d "Keep COMMAND in ctxrun's process group"
+complete -c ctxrun -n __ctxrun_in_options -s v -l verbose -d 'Report every signal sent'
+complete -c ctxrun -n __ctxrun_in_options -s q -l quiet -d 'Say nothing when the context ends COMMAND'
+complete -c ctxrun -n __ctxrun_in_options -s h -l help -d 'Show help'
+complete -c ctxrun -n __ctxrun_in_options -l version -d 'Show the version'
+
+complete -c ctxrun -n '__fish_seen_subcommand_from remaining' -l ms -d 'Whole milliseconds'
+complete -c ctxrun -n '__fish_seen_subcommand_from deadline' -l epoch -d 'Seconds since the epoch'
+complete -c ctxrun -n '__fish_seen_subcommand_from show' -l json -d 'As JSON'
+complete -c ctxrun -n '__fish_seen_subcommand_from cancel' -l cause -x -d 'The cause reported'
+complete -c ctxrun -n '__fish_seen_subcommand_from cancel' -l status -x -d 'Exit status of the enclosing ctxrun'
