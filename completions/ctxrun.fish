@@ -2,31 +2,9 @@
 
 set -l subcommands remaining deadline value show cancel
 
-# True while no subcommand and no COMMAND has been given yet.
-function __ctxrun_in_options
-    set -l tokens (commandline -opc)
-    set -e tokens[1]
-    set -l skip 0
-    for t in $tokens
-        if test $skip = 1
-            set skip 0
-            continue
-        end
-        switch $t
-            case -- --
-                return 1
-            case -t -d -s -k -e -u -n --timeout --deadline --signal --kill-after --env --unset --value --name
-                set skip 1
-            case '-*'
-            case '*'
-                return 1
-        end
-    end
-    return 0
-end
-
-# COMMAND and its own arguments, as sudo's completion does.
-function __ctxrun_command
+# Where COMMAND starts among the words after "ctxrun" (1-based), or
+# failure while the options are still being typed.
+function __ctxrun_command_index
     set -l tokens (commandline -opc)
     set -e tokens[1]
     set -l skip 0
@@ -39,16 +17,32 @@ function __ctxrun_command
         end
         switch $t
             case -- --
-                set i (math $i + 1)
-                break
+                math $i + 1
+                return 0
             case -t -d -s -k -e -u -n --timeout --deadline --signal --kill-after --env --unset --value --name
                 set skip 1
             case '-*'
             case '*'
-                break
+                echo $i
+                return 0
         end
     end
-    set -l rest $tokens[$i..-1]
+    return 1
+end
+
+function __ctxrun_in_options
+    not __ctxrun_command_index >/dev/null
+end
+
+# COMMAND and its own arguments, as sudo's completion does.
+function __ctxrun_command
+    set -l i (__ctxrun_command_index); or return
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l rest
+    if test $i -le (count $tokens)
+        set rest $tokens[$i..-1]
+    end
     __fish_complete_subcommand --commandline "$rest "(commandline -ct)
 end
 
@@ -59,7 +53,7 @@ complete -c ctxrun -n 'not __ctxrun_in_options; and not __fish_seen_subcommand_f
 
 complete -c ctxrun -n __ctxrun_in_options -s t -l timeout -x -d 'Done after DURATION'
 complete -c ctxrun -n __ctxrun_in_options -s d -l deadline -x -d 'Done at TIME (RFC 3339 or @EPOCH)'
-complete -c ctxrun -n __ctxrun_in_options -s s -l signal -x -a '(__fish_make_completion_signals | string replace -r "^[0-9]+\t" "")' -d 'First signal sent when done'
+complete -c ctxrun -n __ctxrun_in_options -s s -l signal -x -a 'HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS RTMIN RTMAX' -d 'First signal sent when done'
 complete -c ctxrun -n __ctxrun_in_options -s k -l kill-after -x -d 'Grace before KILL'
 complete -c ctxrun -n __ctxrun_in_options -s e -l env -x -a '(set -xn | string replace -r "\$" "=")' -d 'Set an environment variable'
 complete -c ctxrun -n __ctxrun_in_options -s u -l unset -x -a '(set -xn)' -d 'Remove an environment variable'

@@ -81,3 +81,23 @@ inner=124"
 	assert_line --index 2 8
 	assert_no_leftovers
 }
+
+# An inherited context, written by hand: wall-clock deadline WALL, the same
+# instant as MONO seconds on CLOCK_MONOTONIC of boot BOOT.
+context() {
+	printf 'name=outer pid=1 token=0123456789abcdef0123456789abcdef grace=10 deadline=%s mono=%s boot=%s' "$1" "$2" "$3"
+}
+
+@test "on the same boot the inherited deadline follows the monotonic clock, not the wall clock" {
+	mono=$(python3 -c 'import time; print(f"{time.monotonic() + 100:.9f}")')
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	# The wall-clock field says 1970: as if the wall clock had jumped ahead.
+	CTXRUN_DEPTH=1 CTXRUN_1=$(context 1.0 "$mono" "$boot") run "$CTXRUN" remaining
+	assert_success
+	assert_output --regexp '^(99|100)\.[0-9]{3}$'
+	# On another machine or boot only the wall clock is shared.
+	CTXRUN_DEPTH=1 CTXRUN_1=$(context 1.0 "$mono" "not-this-boot") run -124 "$CTXRUN" remaining
+	assert_output 0
+	CTXRUN_DEPTH=1 CTXRUN_1=$(context "$(($(date +%s) + 50)).0" "$mono" "not-this-boot") run "$CTXRUN" remaining
+	assert_output --regexp '^(49|50)\.[0-9]{3}$'
+}
