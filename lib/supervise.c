@@ -290,9 +290,7 @@ static void handle_messages(struct sup *s);
 static void
 first_signal_sweep(struct sup *s, int sig)
 {
-	static struct first_pass fp;
-
-	fp = (struct first_pass){ .s = s, .sig = sig };
+	struct first_pass fp = { .s = s, .sig = sig };
 	char name[16];
 
 	/* Registrations of nested ctxruns that are still queued count. */

@@ -61,3 +61,18 @@ load helper
 	assert_output "exit 124"
 	assert_no_leftovers
 }
+
+@test "TERM to ctxrun, COMMAND ignores it and is killed: ctxrun dies of TERM" {
+	run exit_of --ready "$T/ready" --send TERM "$CTXRUN" -k 0.3 -- sh -c "trap '' TERM; touch '$T/ready'; sleep $U"
+	assert_output "signal SIGTERM"
+	assert_no_leftovers
+}
+
+@test "QUIT, USR2 and WINCH are passed on; only the command gets them" {
+	run exit_of --ready "$T/ready" --send QUIT "$CTXRUN" -- sh -c "trap 'exit 3' QUIT; touch '$T/ready'; sleep $U & wait"
+	assert_output "exit 3"
+	rm -f "$T/ready"
+	run exit_of --ready "$T/ready" --send WINCH "$CTXRUN" -- sh -c "trap 'exit 4' WINCH; touch '$T/ready'; sleep $U & wait"
+	assert_output "exit 4"
+	assert_no_leftovers
+}
