@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/cdefs.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 
 #define CTX_NEVER INT64_MAX
@@ -183,6 +184,7 @@ struct spawn_attr {
 	bool restore_sigchld_ign;     /* the caller ignored SIGCHLD */
 	bool new_pgrp;                /* COMMAND in a process group of its own */
 	int deathsig;                 /* PR_SET_PDEATHSIG, 0 for none */
+	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
 };
 
 /* Starts argv[0] (PATH search) and reports exec errors: returns the pid, or

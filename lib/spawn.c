@@ -34,6 +34,8 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 			setpgid(0, 0);
 		if (a->restore_sigchld_ign)
 			signal(SIGCHLD, SIG_IGN);
+		if (a->nofile != NULL)
+			setrlimit(RLIMIT_NOFILE, a->nofile);
 		sigprocmask(SIG_SETMASK, a->child_mask, NULL);
 		execvp(argv[0], argv);
 		child_errno = errno ? errno : ENOEXEC;

@@ -60,6 +60,10 @@ struct sup {
 	int64_t recheck_at, recheck_delay; /* kill phase: look again then */
 	unsigned kill_sweeps;
 
+	struct rlimit nofile;           /* the caller's descriptor limit */
+	bool nofile_raised;
+	size_t burst_max;
+
 	struct tree tree;
 	pid_t *signalled;
 	size_t nsignalled, capsignalled;
@@ -205,7 +209,7 @@ struct first_pass {
 	int sig;
 	size_t sent, already, told, added;
 	struct proc burst[BURST];
-	size_t nburst;
+	size_t nburst, max;     /* max <= BURST, within the descriptor limit */
 };
 
 static void
@@ -263,7 +267,7 @@ visit_first(struct tree *t, struct proc *p, void *arg)
 	}
 	fp->burst[fp->nburst++] = *p;
 	p->pidfd = -1;		/* ours now, closed by flush_burst */
-	if (fp->nburst == BURST)
+	if (fp->nburst == fp->max)
 		flush_burst(fp);
 	return true;
 }
@@ -290,7 +294,7 @@ static void handle_messages(struct sup *s);
 static void
 first_signal_sweep(struct sup *s, int sig)
 {
-	struct first_pass fp = { .s = s, .sig = sig };
+	struct first_pass fp = { .s = s, .sig = sig, .max = s->burst_max };
 	char name[16];
 
 	/* Registrations of nested ctxruns that are still queued count. */
@@ -491,6 +495,35 @@ export_context(struct sup *s)
 	return rc;
 }
 
+/* A walk holds a few descriptors, and a burst one pidfd per process: raise
+ * a low soft limit for ctxrun itself (COMMAND gets the caller's back), and
+ * refuse one too low to work with. */
+#define FDS_NEEDED 16
+
+static int
+setup_descriptors(struct sup *s)
+{
+	struct rlimit r;
+
+	if (getrlimit(RLIMIT_NOFILE, &s->nofile) == -1)
+		return -1;
+	r = s->nofile;
+	if (r.rlim_cur < 512 && r.rlim_max > r.rlim_cur) {
+		r.rlim_cur = r.rlim_max < 512 ? r.rlim_max : 512;
+		if (setrlimit(RLIMIT_NOFILE, &r) == 0)
+			s->nofile_raised = true;
+		else
+			r = s->nofile;
+	}
+	if (r.rlim_cur < FDS_NEEDED) {
+		errno = EMFILE;
+		return -1;
+	}
+	s->burst_max = r.rlim_cur - FDS_NEEDED / 2 < BURST ?
+	    r.rlim_cur - FDS_NEEDED / 2 : BURST;
+	return 0;
+}
+
 /* In a terminal's foreground process group, COMMAND stays in it, so that it
  * can read the terminal and Ctrl-C reaches it directly. */
 static bool
@@ -552,6 +585,12 @@ supervise(struct run_opts *o)
 	s.self = getpid();
 	s.pgrp = getpgrp();
 	s.tree.self = s.self;
+	if (setup_descriptors(&s) == -1) {
+		fprintf(stderr, "ctxrun: the limit of %llu open files is too low to "
+		    "supervise a tree (%d needed)\n",
+		    (unsigned long long)s.nofile.rlim_cur, FDS_NEEDED);
+		return EXIT_CTX_FAILED;
+	}
 	if (setup_signals(&s) == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
 	    (s.csock = csock_open(s.token)) == -1 || export_context(&s) == -1) {
 		fprintf(stderr, "ctxrun: cannot set up supervision: %s\n", strerror(errno));
@@ -569,6 +608,7 @@ supervise(struct run_opts *o)
 	attr.restore_sigchld_ign = s.sigchld_was_ignored;
 	attr.new_pgrp = !s.shares_group;
 	attr.deathsig = o->first_signal;
+	attr.nofile = s.nofile_raised ? &s.nofile : NULL;
 	s.cmd = spawn_command(o->argv, &attr, &err);
 	if (s.cmd < 0) {
 		fprintf(stderr, "ctxrun: cannot run '%s': %s\n", o->argv[0], strerror(err));

@@ -166,8 +166,10 @@ tree_walk(struct tree *t, visit_fn visit, void *arg)
 		long nthreads = 0;
 
 		p.pidfd = (int)syscall(SYS_pidfd_open, pp.pid, 0);
-		if (p.pidfd < 0 && errno != ENOSYS)
+		if (p.pidfd < 0 && errno == ESRCH)
 			continue;	/* already gone */
+		/* ENOSYS (before 5.3) or no descriptor left: tree_signal falls
+		 * back to kill(), after the parent check below. */
 		/* Still the process its parent listed, or one of ours since its
 		 * parent died: either way a process of the tree. */
 		if (read_stat(pp.pid, &p, &nthreads, &buf, &cap) == 0 &&

@@ -45,3 +45,17 @@ load helper
 	run "$CTXRUN" --foreground -- sh -c 'echo $(ps -o pgid= -p $$)'
 	[ "$output" -eq "$(ps -o pgid= -p $$)" ] || fail "expected the caller's group"
 }
+
+@test "a low open-file limit: raised for ctxrun, the caller's for COMMAND" {
+	run bash -c 'ulimit -Sn 12; "$CTXRUN" -t 0.5 -- sh -c "ulimit -n; for i in \$(seq 1 40); do sleep $U & done; wait"'
+	assert_failure 124
+	assert_line --index 0 12
+	assert_no_leftovers
+}
+
+@test "an open-file limit too low to work with: one line, 125, nothing started" {
+	run bash -c 'ulimit -n 10; "$CTXRUN" -- touch "$T/started"'
+	assert_failure 125
+	assert_output "ctxrun: the limit of 10 open files is too low to supervise a tree (16 needed)"
+	[ ! -e "$T/started" ]
+}
