@@ -19,6 +19,7 @@ setup() {
 	U=$((7000000 + BATS_TEST_NUMBER * 1000 + $$ % 1000))
 	export U
 	T=$BATS_TEST_TMPDIR
+	export T
 }
 
 teardown() {
