@@ -17,13 +17,13 @@ CPPFLAGS += -D_GNU_SOURCE -D_FORTIFY_SOURCE=2
 BSD_CFLAGS = $$(pkg-config --cflags libbsd-overlay)
 # libbsd is linked statically: only strlcpy and strtonum come from it, and
 # loading one more shared library at every start costs more than they weigh.
-BSD_LIBS = -Wl,-Bstatic -lbsd -Wl,-Bdynamic
+BSD_LIBS = -Wl,-Bstatic -lbsd -Wl,-Bdynamic -lm
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
 LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
 	lib/cancelsock.c lib/tree.c lib/spawn.c lib/supervise.c
-CMD_SRC = cmd/main.c cmd/subcommands.c
+CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c
 HDRS = lib/ctxrun.h cmd/cmd.h
 UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envcodec
 

@@ -2,6 +2,7 @@
 #ifndef CTXRUN_CMD_H
 #define CTXRUN_CMD_H
 
+#include <stdint.h>
 #include <sys/cdefs.h>
 
 #define CTXRUN_VERSION "0.1.0"
@@ -14,5 +15,7 @@ int cmd_deadline(int argc, char **argv);
 int cmd_value(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+/* GNU timeout's command line; argv[0] is "timeout". */
+int cmd_timeout(int argc, char **argv, int64_t start);
 
 #endif

@@ -22,6 +22,7 @@ static const char usage_text[] =
     "       ctxrun value KEY\n"
     "       ctxrun show [--json]\n"
     "       ctxrun cancel [--cause TEXT] [--status N]\n"
+    "       ctxrun timeout [-s SIG] [-k DURATION] [-p] [-f] [-v] DURATION COMMAND [ARG]...\n"
     "Run COMMAND under a context: when its deadline passes or it is cancelled,\n"
     "signal the whole process tree, wait, kill what is left, and reap it all.\n"
     "\n"
@@ -269,12 +270,17 @@ main(int argc, char **argv)
 		{ "cancel", cmd_cancel },
 	};
 
+	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+
+	/* Through a link named timeout, ctxrun is timeout. */
+	if (strcmp(base, "timeout") == 0)
+		return cmd_timeout(argc, argv, start);
 	if (argc > 1) {
 		for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
 			if (strcmp(argv[1], subcommands[i].name) == 0)
 				return subcommands[i].fn(argc - 1, argv + 1);
 		if (strcmp(argv[1], "timeout") == 0)
-			usage_error("timeout: not implemented in this version");
+			return cmd_timeout(argc - 1, argv + 1, start);
 	}
 	return run(argc, argv, start);
 }

@@ -41,6 +41,11 @@ int ctx_fail(ctx_err *err, const char *fmt, ...) __printflike(2, 3);
 /* Go duration syntax ("1h30m", "250ms", "1.5s"), or a bare number of
  * seconds.  Refuses negative, empty, overflowing and trailing garbage. */
 int parse_duration(const char *s, int64_t *ns, ctx_err *err);
+/* GNU timeout's DURATION: a number as strtod reads it (also hex and inf)
+ * and at most one suffix s, m, h or d.  Huge values are clamped, a positive
+ * value too small for a nanosecond is rounded up to one; negative, NaN and
+ * junk are refused. */
+int parse_gnu_duration(const char *s, int64_t *ns, ctx_err *err);
 /* Go's Duration.String(): "1h30m0s", "250ms", "0s".  buf >= 40 bytes. */
 void format_duration(int64_t ns, char *buf, size_t len);
 /* RFC 3339 ("2026-11-25T08:00:00.25+01:00") or "@EPOCH[.FRACTION]", to
@@ -174,6 +179,8 @@ struct tree {
  * setting it to -1 in p (then closing it is its business). */
 typedef bool (*visit_fn)(struct tree *t, struct proc *p, void *arg);
 int tree_walk(struct tree *t, visit_fn visit, void *arg);
+/* Whether /proc belongs to our PID namespace, so that the tree can be read. */
+bool tree_proc_usable(void);
 /* Signals a process being visited, through its pidfd. */
 int tree_signal(const struct proc *p, int sig);
 
@@ -182,6 +189,7 @@ int tree_signal(const struct proc *p, int sig);
 struct spawn_attr {
 	const sigset_t *child_mask;   /* the caller's mask, restored */
 	bool restore_sigchld_ign;     /* the caller ignored SIGCHLD */
+	bool default_ttin_ttou;       /* ctxrun ignores them (GNU timeout) */
 	bool new_pgrp;                /* COMMAND in a process group of its own */
 	int deathsig;                 /* PR_SET_PDEATHSIG, 0 for none */
 	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
@@ -200,6 +208,10 @@ struct run_opts {
 	int first_signal;
 	bool wait_tree, preserve_status, foreground, verbose, quiet;
 	int64_t start;            /* mono_now() when ctxrun started */
+	/* GNU timeout's behaviour (ctxrun timeout): its signals, messages and
+	 * exit statuses, leftovers left alone when COMMAND exits on its own,
+	 * no KILL unless ctx->grace is finite. */
+	bool gnu_timeout;
 };
 
 /* Supervises until the whole tree is reaped; returns the exit status, or

@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -106,6 +108,39 @@ parse_duration(const char *s, int64_t *out, ctx_err *err)
 	}
 	*out = (int64_t)total;
 	return 0;
+}
+
+int
+parse_gnu_duration(const char *s, int64_t *out, ctx_err *err)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	bool underflow = errno == ERANGE && v < 1;
+	/* Underflow (ERANGE with a tiny result) is a positive value all the
+	 * same; overflow gives HUGE_VAL, clamped below. */
+	if (end == s || !(v >= 0) || (end[0] != '\0' && end[1] != '\0'))
+		goto bad;
+	switch (*end) {
+	case '\0': case 's': break;
+	case 'm': v *= 60; break;
+	case 'h': v *= 3600; break;
+	case 'd': v *= 86400; break;
+	default: goto bad;
+	}
+	/* Rounded up to the next nanosecond, as GNU rounds up to the clock's
+	 * resolution; about 146 years at most, which is as good as forever. */
+	v = ceil(v * 1e9);
+	if (v > (double)(INT64_MAX / 2))
+		v = (double)(INT64_MAX / 2);
+	*out = (int64_t)v;
+	if (*out == 0 && underflow)
+		*out = 1;	/* too small to represent: still times out */
+	return 0;
+bad:
+	return ctx_fail(err, "invalid time interval '%s'", s);
 }
 
 /* Appends "<int>[.<frac trimmed>]<unit>" where v/scale is the amount. */

@@ -80,7 +80,25 @@ say(const struct sup *s, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
-	fprintf(stderr, "ctxrun: %s: %s\n", s->o->ctx->name, line);
+	if (s->o->gnu_timeout)
+		fprintf(stderr, "timeout: %s\n", line);
+	else
+		fprintf(stderr, "ctxrun: %s: %s\n", s->o->ctx->name, line);
+}
+
+/* --verbose: one line per signal sent, in GNU timeout's words there. */
+static void
+report_signal(const struct sup *s, int sig, const char *what)
+{
+	char name[16];
+
+	if (!s->o->verbose)
+		return;
+	signal_name(sig, name, sizeof(name));
+	if (s->o->gnu_timeout)
+		say(s, "sending signal %s to command '%s'", name, s->o->argv[0]);
+	else
+		say(s, "sent %s %s", name, what);
 }
 
 static const char *
@@ -116,24 +134,49 @@ is_caught(int sig)
 	return sig < 32 || sig >= SIGRTMIN;
 }
 
+/* GNU timeout's terminating signals: what it catches and passes on. */
+static bool
+gnu_catches(int sig)
+{
+	switch (sig) {
+	case SIGALRM: case SIGINT: case SIGQUIT: case SIGHUP: case SIGTERM:
+	case SIGPIPE: case SIGUSR1: case SIGUSR2: case SIGILL: case SIGTRAP:
+	case SIGABRT: case SIGBUS: case SIGFPE: case SIGSEGV: case SIGXCPU:
+	case SIGXFSZ: case SIGSYS: case SIGVTALRM: case SIGPROF: case SIGIO:
+	case SIGPWR: case SIGSTKFLT: case SIGCHLD:
+		return true;
+	}
+	return sig >= SIGRTMIN && sig <= SIGRTMAX;
+}
+
 static int
 setup_signals(struct sup *s)
 {
+	bool gnu = s->o->gnu_timeout;
 	struct sigaction old;
 
 	sigemptyset(&s->caught);
 	for (int sig = 1; sig <= SIGRTMAX; sig++) {
-		if (!is_caught(sig) || sigaction(sig, NULL, &old) == -1)
+		if (!(gnu ? gnu_catches(sig) : is_caught(sig)) ||
+		    sigaction(sig, NULL, &old) == -1)
 			continue;
 		if (old.sa_handler == SIG_IGN) {
 			/* Ignored by the caller: stays ignored, for COMMAND too.
-			 * SIGCHLD must not be, or the kernel reaps for us. */
-			if (sig != SIGCHLD)
+			 * SIGCHLD must not be, or the kernel reaps for us; GNU
+			 * timeout always takes ALRM and its -s signal (and COMMAND
+			 * gets them back at their default). */
+			if (sig == SIGCHLD)
+				s->sigchld_was_ignored = true;
+			else if (!(gnu && (sig == SIGALRM || sig == s->o->first_signal)))
 				continue;
-			s->sigchld_was_ignored = true;
-			signal(SIGCHLD, SIG_DFL);
+			signal(sig, SIG_DFL);
 		}
 		sigaddset(&s->caught, sig);
+	}
+	if (gnu) {
+		/* Not stopped when a background COMMAND needs the terminal. */
+		signal(SIGTTIN, SIG_IGN);
+		signal(SIGTTOU, SIG_IGN);
 	}
 	if (sigprocmask(SIG_BLOCK, &s->caught, &s->orig_mask) == -1)
 		return -1;
@@ -290,13 +333,21 @@ visit_kill(struct tree *t, struct proc *p, void *arg)
 }
 
 static void handle_messages(struct sup *s);
+static bool has_children(void);
 
 static void
 first_signal_sweep(struct sup *s, int sig)
 {
 	struct first_pass fp = { .s = s, .sig = sig, .max = s->burst_max };
-	char name[16];
-
+	if (!tree_proc_usable()) {
+		/* As PID 1 of a namespace whose /proc is not mounted, the tree is
+		 * every other process of the namespace.  Elsewhere without a
+		 * usable /proc, only COMMAND's process group can be reached. */
+		if (fp.sig != 0)
+			kill(s->self == 1 ? -1 : (s->shares_group ? s->cmd : -s->cmd), fp.sig);
+		report_signal(s, sig, "to the tree (no usable /proc)");
+		return;
+	}
 	/* Registrations of nested ctxruns that are still queued count. */
 	handle_messages(s);
 	/* Processes fork while the tree is walked: walk until a pass finds
@@ -311,12 +362,13 @@ first_signal_sweep(struct sup *s, int sig)
 		}
 	} while (fp.added > 0);
 	if (s->o->verbose) {
-		say(s, "sent %s to %zu process%s (%s)%s%.0zu%s%s",
-		    signal_name(sig, name, sizeof(name)), fp.sent,
-		    fp.sent == 1 ? "" : "es", cause_words(s),
+		char what[160];
+		snprintf(what, sizeof(what), "to %zu process%s (%s)%s%.0zu%s%s",
+		    fp.sent, fp.sent == 1 ? "" : "es", cause_words(s),
 		    fp.already ? "; the terminal told " : "", fp.already,
 		    fp.already ? " more" : "",
 		    fp.told ? "; told the nested ctxruns" : "");
+		report_signal(s, sig, what);
 	}
 }
 
@@ -326,12 +378,22 @@ kill_sweep(struct sup *s)
 	struct kill_pass kp = { 0 };
 	char grace[40];
 
+	if (!tree_proc_usable()) {
+		kill(s->self == 1 ? -1 : (s->shares_group ? s->cmd : -s->cmd), SIGKILL);
+		kp.live = has_children();
+		goto report;
+	}
+
 	if (tree_walk(&s->tree, visit_kill, &kp) == -1)
 		say(s, "cannot read the process tree: %s", strerror(errno));
-	if (s->o->verbose && (kp.live > 0 || s->kill_sweeps == 0)) {
+report:
+	if (kp.live > 0 || s->kill_sweeps == 0) {
+		char what[120];
 		format_duration(s->o->ctx->grace, grace, sizeof(grace));
-		say(s, "sent KILL to %zu process%s (grace period of %s over)",
+		snprintf(what, sizeof(what), "to %zu process%s (grace period of %s over)",
 		    kp.live, kp.live == 1 ? "" : "es", grace);
+		if (!s->o->gnu_timeout || s->kill_sweeps == 0)
+			report_signal(s, SIGKILL, what);
 	}
 	s->kill_sweeps++;
 	/* A process forked just before its parent died is re-parented to us
@@ -454,6 +516,22 @@ handle_signals(struct sup *s)
 
 		if (sig == SIGCHLD) {
 			reap(s);
+		} else if (s->o->gnu_timeout && s->cause == CAUSE_NONE) {
+			/* GNU timeout: an external ALRM is a timeout; any other
+			 * signal it catches goes to the whole tree, and then KILL
+			 * after -k, but is not a timeout. */
+			if (sig == SIGALRM)
+				begin_cancel(s, CAUSE_DEADLINE);
+			else {
+				s->cause_sig = sig;
+				s->cause_from_terminal = from_terminal && s->shares_group;
+				begin_cancel(s, CAUSE_SIGNAL);
+			}
+		} else if (s->o->gnu_timeout) {
+			if (s->cmd_running) {
+				report_signal(s, sig, "to the command");
+				kill(s->cmd, sig);
+			}
 		} else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
 			if (s->cause == CAUSE_NONE) {
 				s->cause_sig = sig;
@@ -535,9 +613,35 @@ in_terminal_foreground(pid_t pgrp)
 	return false;
 }
 
+/* GNU timeout's exit status: 124 once timed out (unless
+ * --preserve-status), 128+N for a signal, 137 when KILL was needed, and
+ * its own death by COMMAND's signal when it did not time out. */
+static int
+finish_gnu(struct sup *s)
+{
+	bool timed_out = s->cause == CAUSE_DEADLINE || s->cause == CAUSE_CANCEL ||
+	    s->cause == CAUSE_PARENT_CANCEL;
+	bool preserve = s->o->preserve_status;
+	int status = s->cmd_status;
+
+	if (s->cmd_code != CLD_EXITED) {
+		if (!timed_out)
+			die_of(s->cmd_status);
+		if (s->cmd_status == SIGKILL)
+			preserve = true;
+		status = 128 + s->cmd_status;
+	}
+	if (timed_out && !preserve)
+		return s->cause == CAUSE_CANCEL ? s->cancel_status : EXIT_CTX_DONE;
+	return status;
+}
+
 static int
 finish(struct sup *s)
 {
+	if (s->o->gnu_timeout)
+		return finish_gnu(s);
+
 	bool ctx_ended = (s->cause == CAUSE_DEADLINE || s->cause == CAUSE_CANCEL ||
 	    s->cause == CAUSE_PARENT_CANCEL) &&
 	    (s->cmd_alive_at_cancel || s->o->wait_tree);
@@ -583,6 +687,9 @@ supervise(struct run_opts *o)
 	int err;
 
 	s.self = getpid();
+	/* GNU timeout runs in a process group of its own, with COMMAND. */
+	if (o->gnu_timeout && !o->foreground)
+		setpgid(0, 0);
 	s.pgrp = getpgrp();
 	s.tree.self = s.self;
 	if (setup_descriptors(&s) == -1) {
@@ -603,15 +710,18 @@ supervise(struct run_opts *o)
 		(void)csock_send(parent->token, &m);	/* best effort: see tree.c */
 	}
 
-	s.shares_group = o->foreground || in_terminal_foreground(s.pgrp);
+	s.shares_group = o->foreground || o->gnu_timeout ||
+	    in_terminal_foreground(s.pgrp);
 	attr.child_mask = &s.orig_mask;
 	attr.restore_sigchld_ign = s.sigchld_was_ignored;
+	attr.default_ttin_ttou = o->gnu_timeout;
 	attr.new_pgrp = !s.shares_group;
 	attr.deathsig = o->first_signal;
 	attr.nofile = s.nofile_raised ? &s.nofile : NULL;
 	s.cmd = spawn_command(o->argv, &attr, &err);
 	if (s.cmd < 0) {
-		fprintf(stderr, "ctxrun: cannot run '%s': %s\n", o->argv[0], strerror(err));
+		fprintf(stderr, o->gnu_timeout ? "timeout: failed to run command '%s': %s\n" :
+		    "ctxrun: cannot run '%s': %s\n", o->argv[0], strerror(err));
 		return err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
 	}
 	s.cmd_running = true;
@@ -619,6 +729,10 @@ supervise(struct run_opts *o)
 	for (;;) {
 		reap(&s);
 		if (!s.cmd_running) {
+			/* GNU timeout leaves leftovers alone, and has no KILL to
+			 * send to them without -k. */
+			if (o->gnu_timeout && (s.cause == CAUSE_NONE || s.kill_at == CTX_NEVER))
+				break;
 			if (!has_children())
 				break;
 			if (s.cause == CAUSE_NONE && !o->wait_tree)

@@ -200,3 +200,20 @@ tree_signal(const struct proc *p, int sig)
 	 * the protection there is against a reused PID. */
 	return kill(p->pid, sig);
 }
+
+bool
+tree_proc_usable(void)
+{
+	static int usable = -1;
+
+	if (usable < 0) {
+		/* /proc mounted for another PID namespace (unshare --pid without
+		 * --mount-proc) lists other processes under our PIDs. */
+		char *buf = NULL;
+		size_t cap = 0;
+		usable = slurp("/proc/self/stat", &buf, &cap) > 0 &&
+		    atol(buf) == (long)getpid();
+		free(buf);
+	}
+	return usable;
+}
