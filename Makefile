@@ -31,7 +31,9 @@ UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envco
 DEPS_BUILD = libbsd-dev:/usr/include/bsd/string.h pkg-config:/usr/bin/pkg-config
 DEPS_CHECK = bats:/usr/bin/bats bats-support:/usr/lib/bats/bats-support/load.bash \
 	bats-assert:/usr/lib/bats/bats-assert/load.bash mandoc:/usr/bin/mandoc \
-	procps:/usr/bin/pgrep util-linux:/usr/bin/setsid python3:/usr/bin/python3
+	procps:/usr/bin/pgrep util-linux:/usr/bin/setsid python3:/usr/bin/python3 \
+	bash-completion:/usr/share/bash-completion/bash_completion zsh:/usr/bin/zsh \
+	fish:/usr/bin/fish coreutils:/usr/bin/timeout
 
 all: build/ctxrun
 

@@ -1,5 +1,14 @@
 # bash completion for ctxrun                               -*- shell-script -*-
 
+# Signal names with and without SIG, as --signal takes them.
+_ctxrun_signals()
+{
+    local s
+    for s in $(compgen -A signal); do
+        printf '%s %s ' "$s" "${s#SIG}"
+    done
+}
+
 _ctxrun()
 {
     local cur prev words cword
@@ -12,7 +21,7 @@ _ctxrun()
     if ((cword == 1)) && [[ $cur != -* ]]; then
         COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
         compopt -o default 2>/dev/null
-        COMPREPLY+=($(compgen -c -- "$cur"))
+        COMPREPLY+=($(compgen -c -- "$cur" | sort -u))
         return
     fi
 
@@ -21,6 +30,34 @@ _ctxrun()
         deadline) ((cword == 2)) && COMPREPLY=($(compgen -W '--epoch' -- "$cur")); return ;;
         show) ((cword == 2)) && COMPREPLY=($(compgen -W '--json' -- "$cur")); return ;;
         value) return ;;
+        timeout)
+            # GNU timeout's options, then DURATION, then COMMAND and its own.
+            local j nonopt=0
+            for ((j = 2; j < cword; j++)); do
+                case ${words[j]} in
+                    -s | --signal | -k | --kill-after) ((j++)) ;;
+                    -*) ;;
+                    *)
+                        ((++nonopt == 2)) && { _command_offset $j; return; }
+                        ;;
+                esac
+            done
+            if ((nonopt == 1)); then
+                COMPREPLY=($(compgen -c -- "$cur"))
+                return
+            fi
+            case $prev in
+                -s | --signal)
+                    COMPREPLY=($(compgen -W "$(_ctxrun_signals)" -- "$cur"))
+                    return
+                    ;;
+                -k | --kill-after) return ;;
+            esac
+            [[ $cur == -* ]] && COMPREPLY=($(compgen -W '-s --signal= -k --kill-after= -p
+                --preserve-status -f --foreground -v --verbose --help --version' -- "$cur"))
+            [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
+            return
+            ;;
         cancel)
             [[ $prev == --cause || $prev == --status ]] && return
             COMPREPLY=($(compgen -W '--cause --status' -- "$cur"))
@@ -51,7 +88,7 @@ _ctxrun()
 
     case $prev in
         -s | --signal)
-            COMPREPLY=($(compgen -W "$(kill -l | tr -d '0-9)' | tr '\t' '\n' | sed 's/^ *SIG//; /^$/d') $(kill -l | tr -d '0-9)' | tr '\t' '\n' | sed 's/^ *//; /^$/d')" -- "$cur"))
+            COMPREPLY=($(compgen -W "$(_ctxrun_signals)" -- "$cur"))
             return
             ;;
         -u | --unset)

@@ -1,6 +1,6 @@
 # fish completion for ctxrun
 
-set -l subcommands remaining deadline value show cancel
+set -l subcommands remaining deadline value show cancel timeout
 
 # Where COMMAND starts among the words after "ctxrun" (1-based), or
 # failure while the options are still being typed.
@@ -16,7 +16,7 @@ function __ctxrun_command_index
             continue
         end
         switch $t
-            case -- --
+            case '--'
                 math $i + 1
                 return 0
             case -t -d -s -k -e -u -n --timeout --deadline --signal --kill-after --env --unset --value --name
@@ -49,7 +49,7 @@ end
 complete -c ctxrun -f
 complete -c ctxrun -n '__ctxrun_in_options; and test (count (commandline -opc)) -eq 1' -a "$subcommands"
 complete -c ctxrun -n __ctxrun_in_options -a '(__fish_complete_command)'
-complete -c ctxrun -n 'not __ctxrun_in_options; and not __fish_seen_subcommand_from remaining deadline value show cancel' -a '(__ctxrun_command)'
+complete -c ctxrun -n 'not __ctxrun_in_options; and not __fish_seen_subcommand_from remaining deadline value show cancel timeout' -a '(__ctxrun_command)'
 
 complete -c ctxrun -n __ctxrun_in_options -s t -l timeout -x -d 'Done after DURATION'
 complete -c ctxrun -n __ctxrun_in_options -s d -l deadline -x -d 'Done at TIME (RFC 3339 or @EPOCH)'
@@ -72,3 +72,51 @@ complete -c ctxrun -n '__fish_seen_subcommand_from deadline' -l epoch -d 'Second
 complete -c ctxrun -n '__fish_seen_subcommand_from show' -l json -d 'As JSON'
 complete -c ctxrun -n '__fish_seen_subcommand_from cancel' -l cause -x -d 'The cause reported'
 complete -c ctxrun -n '__fish_seen_subcommand_from cancel' -l status -x -d 'Exit status of the enclosing ctxrun'
+
+# ctxrun timeout: GNU timeout's options, DURATION, then COMMAND and its own.
+function __ctxrun_timeout_state
+    set -l tokens (commandline -opc)
+    set -e tokens[1..2]
+    set -l skip 0
+    set -l n 0
+    set -l i 0
+    for t in $tokens
+        set i (math $i + 1)
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case -s -k --signal --kill-after
+                set skip 1
+            case '-*'
+            case '*'
+                set n (math $n + 1)
+                if test $n = 2
+                    echo command $i
+                    return
+                end
+        end
+    end
+    test $n = 1; and echo name; or echo options
+end
+
+function __ctxrun_timeout_command
+    set -l state (string split " " -- (__ctxrun_timeout_state))
+    set -l tokens (commandline -opc)
+    set -e tokens[1..2]
+    switch $state[1]
+        case name
+            __fish_complete_command
+        case command
+            __fish_complete_subcommand --commandline "$tokens[$state[2]..-1] "(commandline -ct)
+    end
+end
+
+set -l in_timeout '__fish_seen_subcommand_from timeout; and test "$(__ctxrun_timeout_state)" = options'
+complete -c ctxrun -n '__fish_seen_subcommand_from timeout' -a '(__ctxrun_timeout_command)'
+complete -c ctxrun -n $in_timeout -s s -l signal -x -a 'HUP INT QUIT KILL USR1 USR2 PIPE ALRM TERM CONT STOP' -d 'Signal sent at the time limit'
+complete -c ctxrun -n $in_timeout -s k -l kill-after -x -d 'Also send KILL after DURATION'
+complete -c ctxrun -n $in_timeout -s p -l preserve-status -d "Exit with COMMAND's status"
+complete -c ctxrun -n $in_timeout -s f -l foreground -d 'No process group of its own'
+complete -c ctxrun -n $in_timeout -s v -l verbose -d 'Report each signal sent'

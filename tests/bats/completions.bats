@@ -1,0 +1,100 @@
+#!/usr/bin/env bats
+# The completions, each in its real shell: bash with bash-completion, zsh
+# with compinit (typed into an interactive zsh through zpty), fish with
+# complete -C.
+load helper
+
+bash_complete() { "$HELPERS/complete.bash" "$@"; }
+zsh_complete() {
+	zsh -f "$HELPERS/complete.zsh" "$1" | tr -d '\r\a\b' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'
+}
+fish_complete() {
+	# A home of its own: no user configuration, but fish's own completions.
+	HOME=$T XDG_CONFIG_HOME=$T fish -c "source '$BATS_TEST_DIRNAME/../../completions/ctxrun.fish'; complete -C '$1'"
+}
+
+@test "bash: options, values, subcommands, then the command and its arguments" {
+	run bash_complete ctxrun --ti
+	assert_output "--timeout="
+	run bash_complete ctxrun --preserve
+	assert_output "--preserve-status"
+	run bash_complete ctxrun -s TE
+	assert_line TERM
+	run bash_complete ctxrun --signal SIGK
+	assert_line SIGKILL
+	run bash_complete ctxrun rem
+	assert_line remaining
+	run bash_complete ctxrun remaining --
+	assert_output "--ms"
+	run bash_complete ctxrun deadline --
+	assert_output "--epoch"
+	run bash_complete ctxrun show --
+	assert_output "--json"
+	run bash_complete ctxrun cancel --
+	assert_output "--cause
+--status"
+	run bash_complete ctxrun -t 5 -- ls --al
+	assert_line --all
+	run bash_complete ctxrun -t 5 ls --al
+	assert_line --all
+	run bash_complete ctxrun -t 5 gre
+	assert_line grep
+	run bash_complete ctxrun timeout -s KI
+	assert_line KILL
+	run bash_complete ctxrun timeout --pres
+	assert_output "--preserve-status"
+	run bash_complete ctxrun timeout 5 ls --al
+	assert_line --all
+}
+
+@test "zsh: options, values, subcommands, then the command and its arguments" {
+	run zsh_complete 'ctxrun --ti'
+	assert_output --partial "ctxrun --timeout="
+	run zsh_complete 'ctxrun -s TE'
+	assert_output --partial "ctxrun -s TERM"
+	run zsh_complete 'ctxrun rem'
+	assert_output --partial "remaining  -- print the time left"
+	run zsh_complete 'ctxrun show --j'
+	assert_output --partial "ctxrun show --json"
+	run zsh_complete 'ctxrun remaining --'
+	assert_output --partial "ctxrun remaining --ms"
+	run zsh_complete 'ctxrun -- ls --al'
+	assert_output --partial "--almost-all"
+	run zsh_complete 'ctxrun -t 5 ls --al'
+	assert_output --partial "--almost-all"
+	run zsh_complete 'ctxrun timeout --ver'
+	assert_output --partial "--verbose  -- report each signal sent"
+	run zsh_complete 'ctxrun timeout -k 1 5 ls --al'
+	assert_output --partial "--almost-all"
+}
+
+@test "fish: options, values, subcommands, then the command and its arguments" {
+	run fish_complete 'ctxrun --ti'
+	assert_output --regexp '^--timeout'
+	run fish_complete 'ctxrun -s TE'
+	assert_line --regexp '^TERM'
+	run fish_complete 'ctxrun rem'
+	assert_line --regexp '^remaining'
+	run fish_complete 'ctxrun show --j'
+	assert_output --regexp '^--json'
+	run fish_complete 'ctxrun cancel --st'
+	assert_output --regexp '^--status'
+	run fish_complete 'ctxrun -t 5 -- ls --al'
+	assert_line --regexp '^--all'
+	run fish_complete 'ctxrun -t 5 gre'
+	assert_line --regexp '^grep'
+	run fish_complete 'ctxrun timeout --pre'
+	assert_output --regexp '^--preserve-status'
+	run fish_complete 'ctxrun timeout 5 ls --al'
+	assert_line --regexp '^--all'
+}
+
+@test "every long option of --help is completed by all three shells" {
+	for o in $("$CTXRUN" --help | grep -o -- '--[a-z][a-z-]*' | sort -u); do
+		for f in ctxrun.bash _ctxrun ctxrun.fish; do
+			grep -q -- "${o#--}" "$BATS_TEST_DIRNAME/../../completions/$f" ||
+				fail "$o is not in completions/$f"
+		done
+		grep -q -- "${o#--}" "$BATS_TEST_DIRNAME/../../cmd/ctxrun.1" || fail "$o is not in the man page"
+	done
+}
