@@ -85,12 +85,20 @@ install: build/ctxrun
 	install -m0644 completions/_ctxrun $(DESTDIR)$(ZSHCOMPDIR)/_ctxrun
 	install -m0644 completions/ctxrun.fish $(DESTDIR)$(FISHCOMPDIR)/ctxrun.fish
 
+# A timeout link shadows coreutils' timeout: only on request.
+install-timeout-link: install
+	ln -sf ctxrun $(DESTDIR)$(BINDIR)/timeout
+
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ctxrun $(DESTDIR)$(MANDIR)/man1/ctxrun.1 \
 		$(DESTDIR)$(BASHCOMPDIR)/ctxrun $(DESTDIR)$(ZSHCOMPDIR)/_ctxrun \
 		$(DESTDIR)$(FISHCOMPDIR)/ctxrun.fish
+	# The timeout link, only if it is ours.
+	if [ "$$(readlink $(DESTDIR)$(BINDIR)/timeout)" = ctxrun ]; then \
+		rm -f $(DESTDIR)$(BINDIR)/timeout; fi
 
 clean:
 	rm -rf build
 
-.PHONY: all deps-build deps-check demo unit lint-man check bench install uninstall clean
+.PHONY: all deps-build deps-check demo unit lint-man check bench install \
+	install-timeout-link uninstall clean
