@@ -68,10 +68,13 @@ unit: $(UNIT_TESTS:tests/unit/%=build/tests/%)
 lint-man:
 	mandoc -Tlint -W warning cmd/ctxrun.1
 
-# Every scenario runs twice: the release build, then the sanitizer build.
+# Every scenario of the binary runs twice: the release build, then the
+# sanitizer build (completions and install test shell scripts and make).
+SAN_SCENARIOS = $(filter-out tests/bats/completions.bats tests/bats/install.bats, \
+	$(wildcard tests/bats/*.bats))
 check: deps-check build/ctxrun build/asan/ctxrun unit lint-man
 	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats
-	BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun bats tests/bats
+	BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun bats $(SAN_SCENARIOS)
 
 bench: build/ctxrun build/bench/timeit
 	@sh tests/bench/bench.sh build/ctxrun build/bench/timeit

@@ -12,7 +12,8 @@ load helper
 @test "INT and HUP likewise, to the whole tree" {
 	for sig in INT HUP; do
 		rm -f "$T/ready"
-		run exit_of --ready "$T/ready" --send $sig "$CTXRUN" -- sh -c "setsid sleep $U & touch '$T/ready'; exec sleep $U"
+		# The background job ignores INT (sh starts it so): KILL after -k.
+		run exit_of --ready "$T/ready" --send $sig "$CTXRUN" -k 0.5 -- sh -c "setsid sleep $U & touch '$T/ready'; exec sleep $U"
 		assert_output "signal SIG$sig"
 		assert_no_leftovers
 	done

@@ -13,10 +13,18 @@ for i in {1..50}; do
 	while zpty -r -t z chunk; do out+=$chunk; done
 done
 zpty -w -n z "$1"$'\t'
+# Until the output has settled: something came, then nothing for 0.2 s.
 out=
-for i in {1..20}; do
-	sleep 0.1
-	while zpty -r -t z chunk; do out+=$chunk; done
+quiet=0
+for i in {1..100}; do
+	sleep 0.05
+	if zpty -r -t z chunk; then
+		out+=$chunk
+		while zpty -r -t z chunk; do out+=$chunk; done
+		quiet=0
+	elif [[ -n $out ]] && (( ++quiet >= 4 )); then
+		break
+	fi
 done
 print -r -- "$out"
 zpty -d z
