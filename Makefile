@@ -26,6 +26,9 @@ LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
 CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c
 HDRS = lib/ctxrun.h cmd/cmd.h
 UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envcodec
+FUZZ_TARGETS = duration instant signal value context
+FUZZ_LIB = lib/parse.c lib/clock.c lib/context.c lib/envcodec.c
+FUZZ_SECONDS ?= 120
 
 # Debian packages the build and the tests need, and how to tell they are here.
 DEPS_BUILD = libbsd-dev:/usr/include/bsd/string.h pkg-config:/usr/bin/pkg-config
@@ -49,6 +52,17 @@ build/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_SRC) $(HDRS) | deps-build
 	@mkdir -p build/tests
 	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $< $(LIB_SRC) $(BSD_LIBS)
 
+# The fuzz targets: replayed over their corpus by any compiler (make check),
+# fuzzed by clang's libFuzzer (make fuzz).
+build/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(FUZZ_LIB) $(HDRS) | deps-build
+	@mkdir -p build/fuzz
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_LIB) $(BSD_LIBS)
+
+build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB) $(HDRS) | deps-fuzz
+	@mkdir -p build/fuzz
+	clang $(CPPFLAGS) $(BSD_CFLAGS) -O1 -g -fsanitize=fuzzer,address,undefined \
+		$(WARNINGS) -o $@ $< $(FUZZ_LIB) $(BSD_LIBS)
+
 build/bench/timeit: tests/bench/timeit.c
 	@mkdir -p build/bench
 	$(CC) -O2 $(WARNINGS) -o $@ $<
@@ -58,12 +72,30 @@ deps-build:
 	@sh tests/ensure-packages.sh $(DEPS_BUILD)
 deps-check:
 	@sh tests/ensure-packages.sh $(DEPS_BUILD) $(DEPS_CHECK)
+deps-fuzz:
+	@sh tests/ensure-packages.sh $(DEPS_BUILD) clang:/usr/bin/clang \
+		libclang-rt-14-dev:/usr/lib/llvm-14/lib/clang/14.0.6/lib/linux/libclang_rt.fuzzer-x86_64.a
 
 demo: build/ctxrun
 	@sh tests/demo.sh build/ctxrun
 
 unit: $(UNIT_TESTS:tests/unit/%=build/tests/%)
 	@for t in $^; do ./$$t || exit 1; done
+
+fuzz-replay: $(FUZZ_TARGETS:%=build/fuzz/replay_%)
+	@for t in $(FUZZ_TARGETS); do ./build/fuzz/replay_$$t tests/fuzz/corpus/$$t/* || exit 1; done
+
+# FUZZ_SECONDS per target; new inputs go to build/fuzz/corpus/, the seeds
+# stay as they are.  Prints executions and coverage per target.
+fuzz: $(FUZZ_TARGETS:%=build/fuzz/fuzz_%)
+	@for t in $(FUZZ_TARGETS); do \
+		mkdir -p build/fuzz/corpus/$$t; \
+		./build/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+			build/fuzz/corpus/$$t tests/fuzz/corpus/$$t > build/fuzz/$$t.log 2>&1 \
+			|| { tail -30 build/fuzz/$$t.log; exit 1; }; \
+		printf '%-9s %s, %s\n' $$t "$$(grep -o 'stat::number_of_executed_units: [0-9]*' build/fuzz/$$t.log)" \
+			"$$(grep -o 'cov: [0-9]* ft: [0-9]*' build/fuzz/$$t.log | tail -1)"; \
+	done
 
 lint-man:
 	mandoc -Tlint -W warning cmd/ctxrun.1
@@ -72,7 +104,7 @@ lint-man:
 # sanitizer build (completions and install test shell scripts and make).
 SAN_SCENARIOS = $(filter-out tests/bats/completions.bats tests/bats/install.bats, \
 	$(wildcard tests/bats/*.bats))
-check: deps-check build/ctxrun build/asan/ctxrun unit lint-man
+check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man
 	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats
 	BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun bats $(SAN_SCENARIOS)
 
@@ -103,5 +135,5 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all deps-build deps-check demo unit lint-man check bench install \
+.PHONY: all deps-build deps-check deps-fuzz demo unit fuzz-replay fuzz lint-man check bench install \
 	install-timeout-link uninstall clean

@@ -131,11 +131,9 @@ parse_gnu_duration(const char *s, int64_t *out, ctx_err *err)
 	default: goto bad;
 	}
 	/* Rounded up to the next nanosecond, as GNU rounds up to the clock's
-	 * resolution; about 146 years at most, which is as good as forever. */
+	 * resolution; about 126 years at most, which is as good as forever. */
 	v = ceil(v * 1e9);
-	if (v > (double)(INT64_MAX / 2))
-		v = (double)(INT64_MAX / 2);
-	*out = (int64_t)v;
+	*out = v >= 4e18 ? INT64_MAX / 2 : (int64_t)v;
 	if (*out == 0 && underflow)
 		*out = 1;	/* too small to represent: still times out */
 	return 0;

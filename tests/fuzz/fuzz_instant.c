@@ -1,0 +1,21 @@
+/* Deadlines: an accepted instant is after 1970 and fits; printed (to the
+ * millisecond) and parsed again, it is the same millisecond. */
+#include "../../lib/ctxrun.h"
+#include "fuzz.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	char *s = fuzz_string(data, size), buf[64];
+	int64_t v, again;
+	ctx_err err;
+
+	if (parse_instant(s, &v, &err) == 0) {
+		PROPERTY(v >= 0, "'%s' gave %lld", s, (long long)v);
+		format_instant(v, buf, sizeof(buf));
+		PROPERTY(parse_instant(buf, &again, &err) == 0 &&
+		    again == v - v % NS_PER_MS, "'%s' -> %lld -> '%s'", s, (long long)v, buf);
+	}
+	free(s);
+	return 0;
+}
