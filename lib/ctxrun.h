@@ -195,8 +195,9 @@ struct spawn_attr {
 	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
 };
 
-/* Starts argv[0] (PATH search) and reports exec errors: returns the pid, or
- * -1 with *exec_errno set (ENOENT and friends mean "not found"). */
+/* Starts argv[0] (PATH search): returns the pid, or -1 with *exec_errno set
+ * when exec failed (ENOENT and ENOTDIR mean "not found"), or -1 with
+ * *exec_errno 0 and errno set when no process could be created. */
 pid_t spawn_command(char *const argv[], const struct spawn_attr *a,
     int *exec_errno);
 

@@ -21,6 +21,7 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 	volatile int child_errno = 0;
 	pid_t parent = getpid(), pid;
 
+	*exec_errno = 0;
 	pid = vfork();
 	if (pid == 0) {
 		/* Every signal is still blocked here, so nothing interrupts the
@@ -45,10 +46,8 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 		child_errno = errno ? errno : ENOEXEC;
 		_exit(EXIT_NOT_FOUND);
 	}
-	if (pid < 0) {
-		*exec_errno = errno;
-		return -1;
-	}
+	if (pid < 0)
+		return -1;	/* errno says why; *exec_errno stays 0 */
 	if (child_errno != 0) {
 		/* The child has exited: reap it here, it never was COMMAND. */
 		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -56,6 +55,5 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 		*exec_errno = child_errno;
 		return -1;
 	}
-	*exec_errno = 0;
 	return pid;
 }

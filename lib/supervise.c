@@ -719,6 +719,11 @@ supervise(struct run_opts *o)
 	attr.deathsig = o->first_signal;
 	attr.nofile = s.nofile_raised ? &s.nofile : NULL;
 	s.cmd = spawn_command(o->argv, &attr, &err);
+	if (s.cmd < 0 && err == 0) {
+		fprintf(stderr, "%s: cannot start a process: %s\n",
+		    o->gnu_timeout ? "timeout" : "ctxrun", strerror(errno));
+		return EXIT_CTX_FAILED;
+	}
 	if (s.cmd < 0) {
 		fprintf(stderr, o->gnu_timeout ? "timeout: failed to run command '%s': %s\n" :
 		    "ctxrun: cannot run '%s': %s\n", o->argv[0], strerror(err));

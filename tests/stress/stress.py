@@ -1,0 +1,164 @@
+#!/usr/bin/env python3
+"""stress.py [--runs N] [--seed S] [--killed N] CTXRUN
+
+Randomised runs of ctxrun, two at a time: trees of different shapes, nested
+ctxruns up to 8 deep, deadlines that fire and commands that finish first,
+signals sent to ctxrun at random moments.  After every run, nothing of its
+tree may be alive and the exit status must be the one the contract gives
+for what happened.  Then --killed runs where ctxrun itself is killed with
+KILL: COMMAND must still be told, and what survives is counted.
+Exits 1 if any run leaked or had a wrong status."""
+import argparse
+import concurrent.futures
+import os
+import random
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TREE = os.path.join(HERE, "tree.sh")
+SHAPES = ["plain", "setsid", "double", "ignore", "forking"]
+MARGIN = 0.25  # seconds around a deadline or an exit where either outcome is fair
+
+
+def alive(mark):
+    r = subprocess.run(["pgrep", "-f", mark], capture_output=True, text=True)
+    return [int(p) for p in r.stdout.split()]
+
+
+def one_run(ctxrun, rnd, n, tmp):
+    mark = f"{9000000 + n}.{rnd.randrange(10**6)}"
+    shape = rnd.choice(SHAPES)
+    depth, width = rnd.choice([(0, 1), (1, 5), (2, 3), (3, 2), (0, 20)])
+    nest = rnd.choice([0, 0, 1, 2, 8])
+    timeout = rnd.uniform(0.4, 1.0)
+    finish = rnd.uniform(0.1, 1.4)       # when COMMAND exits on its own
+    code = rnd.randrange(0, 4)
+    sig = rnd.choice([None, None, "INT", "TERM", "HUP", "USR1"])
+    sig_at = rnd.uniform(0.1, 1.2)
+    count = os.path.join(tmp, mark)
+    began = os.path.join(tmp, mark + ".began")
+    # The command notes when it really began: under load, nested ctxruns
+    # take a while to start, and its own clock starts then.
+    script = (f'date +%s.%N > {began}; "{TREE}" {mark} {shape} {depth} {width} & '
+              f'sleep {finish:.3f}; exit {code}')
+    cmd = ["sh", "-c", script]
+    for i in range(nest):
+        cmd = [ctxrun, "-q", "-k", "0.4", "--value", f"L{i}=x", "--"] + cmd
+    cmd = [ctxrun, "-q", "-t", f"{timeout:.3f}", "-k", "0.5", "--"] + cmd
+    env = dict(os.environ, STRESS_COUNT=count)
+    errfile = os.path.join(tmp, mark + ".err")
+    start = time.time()
+    with open(errfile, "w") as ef:
+        p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.DEVNULL, stderr=ef)
+    sent = None
+    if sig is not None:
+        try:
+            p.wait(timeout=sig_at)
+        except subprocess.TimeoutExpired:
+            sent = time.time() - start
+            p.send_signal(getattr(signal, "SIG" + sig))
+    hung = False
+    try:
+        rc = p.wait(timeout=60)
+    except subprocess.TimeoutExpired:
+        hung = True
+        subprocess.run(["ps", "-o", "pid,ppid,stat,args", "--forest", "-g",
+                        str(os.getpgid(p.pid))], stderr=subprocess.DEVNULL)
+        p.kill()
+        rc = p.wait()
+    err = open(errfile).read()
+    left = alive(mark)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    # What the contract says, for each event that could have come first.
+    try:
+        finish += float(open(began).read()) - start
+    except (OSError, ValueError):
+        finish = float("inf")  # never began: stopped while starting
+    events = [(timeout, {124}), (finish, {code})]
+    if sent is not None:
+        events.append((sent, {-getattr(signal, "SIG" + sig)}))
+    events.sort(key=lambda e: e[0])
+    ok = set(events[0][1])
+    for t, outcome in events[1:]:
+        if t - events[0][0] < MARGIN:
+            ok |= outcome
+    started = sum(1 for _ in open(count)) if os.path.exists(count) else 0
+    desc = f"shape={shape} depth={depth} width={width} nest={nest} t={timeout:.2f} finish={finish:.2f} code={code} sig={sig}@{sent}"
+    if hung:
+        desc += " HUNG (still running after 60 s)"
+    return {"started": started, "leaked": len(left), "wrong": rc not in ok or hung,
+            "desc": desc, "rc": rc, "ok": sorted(ok), "err": err.strip()}
+
+
+def killed_run(ctxrun, n, tmp):
+    """ctxrun killed with KILL: COMMAND must still get the first signal."""
+    mark = f"{8000000 + n}.{n}"
+    told = os.path.join(tmp, f"told-{n}")
+    ready = os.path.join(tmp, f"ready-{n}")
+    count = os.path.join(tmp, mark)
+    script = (f'trap "touch {told}; exit" TERM; "{TREE}" {mark} setsid 1 3 & '
+              f'touch {ready}; while :; do sleep 0.05; done')
+    p = subprocess.Popen([ctxrun, "-t", "60", "--", "sh", "-c", script],
+                         env=dict(os.environ, STRESS_COUNT=count))
+    deadline = time.monotonic() + 10
+    while not os.path.exists(ready) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.2)
+    p.kill()
+    p.wait()
+    deadline = time.monotonic() + 5
+    while not os.path.exists(told) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    time.sleep(0.3)
+    left = alive(mark)
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    return os.path.exists(told), len(left)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--runs", type=int, default=1000)
+    ap.add_argument("--seed", type=int, default=int(time.time()))
+    ap.add_argument("--killed", type=int, default=20)
+    ap.add_argument("ctxrun")
+    a = ap.parse_args()
+    ctxrun = os.path.abspath(a.ctxrun)
+    print(f"stress: {a.runs} runs, two at a time, seed {a.seed}", flush=True)
+    totals = {"runs": 0, "started": 0, "leaked": 0, "wrong": 0}
+    with tempfile.TemporaryDirectory() as tmp, \
+            concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
+        futures = [pool.submit(one_run, ctxrun, random.Random(a.seed * 100003 + i), i, tmp)
+                   for i in range(a.runs)]
+        for f in concurrent.futures.as_completed(futures):
+            r = f.result()
+            totals["runs"] += 1
+            totals["started"] += r["started"]
+            totals["leaked"] += r["leaked"]
+            totals["wrong"] += r["wrong"]
+            if r["leaked"] or r["wrong"]:
+                print(f"  FAIL {r['desc']}: status {r['rc']} (allowed {r['ok']}), "
+                      f"{r['leaked']} left; {r['err']}", flush=True)
+        told = survivors = 0
+        for i in range(a.killed):
+            t, s = killed_run(ctxrun, i, tmp)
+            told += t
+            survivors += s
+    print(f"runs {totals['runs']}, processes started {totals['started']}, "
+          f"leaked {totals['leaked']}, wrong statuses {totals['wrong']}")
+    print(f"ctxrun killed with KILL: {a.killed} runs, COMMAND told in {told}, "
+          f"processes left behind {survivors} (descendants of COMMAND are not "
+          f"told when ctxrun itself is killed; see SIGNALS in ctxrun(1))")
+    return 1 if totals["leaked"] or totals["wrong"] or told < a.killed else 0
+
+
+sys.exit(main())
