@@ -212,6 +212,9 @@ decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err)
 			c->deadline = mono;
 		else
 			c->deadline = time_add(mono_now(), wall - wall_now());
+		/* Long past (before this boot): as good as now, and printable. */
+		if (c->deadline < 0)
+			c->deadline = 0;
 	}
 	rc = 0;
 out:
@@ -279,6 +282,10 @@ ctx_encode(const struct ctx *c, pid_t pid, const char *token)
 	    c->grace % NS_PER_SEC);
 	if (deadline != CTX_NEVER) {
 		int64_t wall = time_add(wall_now(), deadline - mono_now());
+		if (wall < 0)
+			wall = 0;
+		if (deadline < 0)
+			deadline = 0;
 		char *boot = pct_encode(boot_id(), strlen(boot_id()));
 		if (boot == NULL)
 			goto fail;

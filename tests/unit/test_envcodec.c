@@ -90,6 +90,27 @@ main(void)
 		ctx_free_tree(got);
 	}
 
+	/* Another boot, deadline long past: decodes as "now", and a nested
+	 * ctxrun can encode it again (found by fuzzing: it printed a negative
+	 * monotonic time that nobody could read back). */
+	{
+		char *past[] = { "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN
+		    " grace=1 deadline=1.0 mono=5.0 boot=elsewhere", NULL };
+		CHECK(ctx_from_env(past, &got, &err) == 0 && got != NULL, "past: %s", err.msg);
+		CHECK(got && ctx_deadline(got) == 0, "clamped to the start of this boot");
+		char *again = got ? ctx_encode(got, 1, TOKEN) : NULL, *renv[3] = { "CTXRUN_DEPTH=1", NULL, NULL };
+		struct ctx *got2 = NULL;
+		CHECK(again && strstr(again, "mono=0.000000000") && !strstr(again, "=-"),
+		    "encoded: %s", again ? again : "");
+		if (again && asprintf(&renv[1], "CTXRUN_1=%s", again) > 0) {
+			CHECK(ctx_from_env(renv, &got2, &err) == 0, "re-decoded: %s", err.msg);
+			free(renv[1]);
+		}
+		ctx_free_tree(got2);
+		ctx_free_tree(got);
+		free(again);
+	}
+
 	char *none[] = { "PATH=/bin", NULL };
 	CHECK(ctx_from_env(none, &got, &err) == 0 && got == NULL, "no context");
 
