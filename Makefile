@@ -104,9 +104,17 @@ lint-man:
 # sanitizer build (completions and install test shell scripts and make).
 SAN_SCENARIOS = $(filter-out tests/bats/completions.bats tests/bats/install.bats, \
 	$(wildcard tests/bats/*.bats))
+# make stress: 1000 randomised runs (minutes); check runs a short one.
+STRESS_RUNS ?= 1000
+stress: deps-check build/ctxrun
+	python3 tests/stress/stress.py --runs $(STRESS_RUNS) --killed 20 build/ctxrun
+stress-short: build/ctxrun
+	python3 tests/stress/stress.py --runs 40 --killed 3 build/ctxrun
+
 check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man
 	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats
 	BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun bats $(SAN_SCENARIOS)
+	$(MAKE) -s stress-short
 
 bench: build/ctxrun build/bench/timeit
 	@sh tests/bench/bench.sh build/ctxrun build/bench/timeit
@@ -136,4 +144,4 @@ clean:
 	rm -rf build
 
 .PHONY: all deps-build deps-check deps-fuzz demo unit fuzz-replay fuzz lint-man check bench install \
-	install-timeout-link uninstall clean
+	install-timeout-link uninstall clean stress stress-short

@@ -246,6 +246,7 @@ find_nested(struct tree *t, pid_t pid)
  * Signalling while walking would start hundreds of exits that compete for
  * the CPU with the walk itself, and re-parent children mid-walk. */
 #define BURST 256
+#define MAX_FIRST_PASSES 4
 
 struct first_pass {
 	struct sup *s;
@@ -350,8 +351,11 @@ first_signal_sweep(struct sup *s, int sig)
 	}
 	/* Registrations of nested ctxruns that are still queued count. */
 	handle_messages(s);
-	/* Processes fork while the tree is walked: walk until a pass finds
-	 * nobody new. */
+	/* Processes fork while the tree is walked: walk again until a pass
+	 * finds nobody new, but not forever: a tree that keeps forking would
+	 * keep it busy, and what it forks from now on gets KILL at the end of
+	 * the grace period. */
+	int passes = 0;
 	do {
 		fp.added = 0;
 		int rc = tree_walk(&s->tree, visit_first, &fp);
@@ -360,7 +364,7 @@ first_signal_sweep(struct sup *s, int sig)
 			say(s, "cannot read the process tree: %s", strerror(errno));
 			break;
 		}
-	} while (fp.added > 0);
+	} while (fp.added > 0 && ++passes < MAX_FIRST_PASSES);
 	if (s->o->verbose) {
 		char what[160];
 		snprintf(what, sizeof(what), "to %zu process%s (%s)%s%.0zu%s%s",

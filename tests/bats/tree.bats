@@ -92,3 +92,16 @@ load helper
 		wait"
 	assert_no_leftovers
 }
+
+@test "a tree that forks faster than it can be walked still gets its signal, then KILL" {
+	# Found by the stress test: the first-signal sweep walked this forever.
+	run -124 "$CTXRUN" -v -t 0.3 -k 0.3 -- sh -c "
+		trap '' TERM
+		for i in \$(seq 1 12); do
+			sh -c 'while :; do sleep $U & done' &
+		done
+		wait"
+	assert_line --index 0 --partial "sent TERM to"
+	assert_line --partial "sent KILL to"
+	assert_no_leftovers
+}
