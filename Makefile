@@ -36,7 +36,7 @@ DEPS_CHECK = bats:/usr/bin/bats bats-support:/usr/lib/bats/bats-support/load.bas
 	bats-assert:/usr/lib/bats/bats-assert/load.bash mandoc:/usr/bin/mandoc \
 	procps:/usr/bin/pgrep util-linux:/usr/bin/setsid python3:/usr/bin/python3 \
 	bash-completion:/usr/share/bash-completion/bash_completion zsh:/usr/bin/zsh \
-	fish:/usr/bin/fish coreutils:/usr/bin/timeout
+	fish:/usr/bin/fish coreutils:/usr/bin/timeout valgrind:/usr/bin/valgrind
 
 all: build/ctxrun
 
@@ -104,6 +104,9 @@ lint-man:
 # sanitizer build (completions and install test shell scripts and make).
 SAN_SCENARIOS = $(filter-out tests/bats/completions.bats tests/bats/install.bats, \
 	$(wildcard tests/bats/*.bats))
+valgrind: build/ctxrun
+	@sh tests/valgrind.sh build/ctxrun
+
 # make stress: 1000 randomised runs (minutes); check runs a short one.
 STRESS_RUNS ?= 1000
 stress: deps-check build/ctxrun
@@ -111,7 +114,7 @@ stress: deps-check build/ctxrun
 stress-short: build/ctxrun
 	python3 tests/stress/stress.py --runs 40 --killed 3 build/ctxrun
 
-check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man
+check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man valgrind
 	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats
 	BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun bats $(SAN_SCENARIOS)
 	$(MAKE) -s stress-short
@@ -144,4 +147,4 @@ clean:
 	rm -rf build
 
 .PHONY: all deps-build deps-check deps-fuzz demo unit fuzz-replay fuzz lint-man check bench install \
-	install-timeout-link uninstall clean stress stress-short
+	install-timeout-link uninstall clean stress stress-short valgrind
