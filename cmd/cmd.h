@@ -15,6 +15,10 @@ int cmd_deadline(int argc, char **argv);
 int cmd_value(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+struct run_opts;
+struct ctx;
+/* Runs o->argv under ctx (freed here), or 124 if its deadline has passed. */
+int run_in_context(struct run_opts *o, struct ctx *ctx);
 /* GNU timeout's command line; argv[0] is "timeout". */
 int cmd_timeout(int argc, char **argv, int64_t start);
 

@@ -117,7 +117,7 @@ run(int argc, char **argv, int64_t start)
 	struct ctx *inherited, *ctx;
 	ctx_err err;
 	extern char **environ;
-	int opt, status;
+	int opt;
 
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:wvqh",
@@ -242,14 +242,22 @@ run(int argc, char **argv, int64_t start)
 		}
 	}
 
+	return run_in_context(&o, ctx);
+}
+
+int
+run_in_context(struct run_opts *o, struct ctx *ctx)
+{
+	int status;
+
 	if (ctx_deadline(ctx) <= mono_now()) {
-		if (!o.quiet)
+		if (!o->quiet)
 			fprintf(stderr, "ctxrun: %s: deadline already passed, not started\n",
 			    ctx->name);
 		status = EXIT_CTX_DONE;
 	} else {
-		o.ctx = ctx;
-		status = supervise(&o);
+		o->ctx = ctx;
+		status = supervise(o);
 	}
 	ctx_free_tree(ctx);
 	return status;

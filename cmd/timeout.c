@@ -79,7 +79,7 @@ cmd_timeout(int argc, char **argv, int64_t start)
 	struct ctx *inherited, *ctx;
 	extern char **environ;
 	ctx_err err;
-	int opt, status;
+	int opt;
 
 	opterr = 0;
 	optind = 1;
@@ -136,12 +136,5 @@ cmd_timeout(int argc, char **argv, int64_t start)
 	ctx->grace = kill_after > 0 ? kill_after : CTX_NEVER;
 	if (inherited != NULL)
 		ctx->grace = nested_grace(ctx->grace, inherited->grace);
-	if (ctx_deadline(ctx) <= mono_now())
-		status = EXIT_CTX_DONE;
-	else {
-		o.ctx = ctx;
-		status = supervise(&o);
-	}
-	ctx_free_tree(ctx);
-	return status;
+	return run_in_context(&o, ctx);
 }

@@ -2,32 +2,39 @@
 
 set -l subcommands remaining deadline value show cancel timeout
 
-# Where COMMAND starts among the words after "ctxrun" (1-based), or
-# failure while the options are still being typed.
-function __ctxrun_command_index
+# __ctxrun_operands SKIP OPTION...: where the operands are among the words
+# typed after the first SKIP (1-based, one per line); each OPTION takes a
+# value.  After '--' every word is one, the word being typed included.
+function __ctxrun_operands
+    set -l with_value $argv[2..-1]
     set -l tokens (commandline -opc)
-    set -e tokens[1]
+    set -e tokens[1..$argv[1]]
     set -l skip 0
+    set -l rest 0
     set -l i 0
     for t in $tokens
         set i (math $i + 1)
-        if test $skip = 1
+        if test $rest = 1
+            echo $i
+        else if test $skip = 1
             set skip 0
-            continue
-        end
-        switch $t
-            case '--'
-                math $i + 1
-                return 0
-            case -t -d -s -k -e -u -n --timeout --deadline --signal --kill-after --env --unset --value --name
-                set skip 1
-            case '-*'
-            case '*'
-                echo $i
-                return 0
+        else if test "$t" = '--'
+            set rest 1
+        else if contains -- $t $with_value
+            set skip 1
+        else if not string match -q -- '-*' $t
+            echo $i
         end
     end
-    return 1
+    test $rest = 1; and math $i + 1
+end
+
+# Where COMMAND starts among the words after "ctxrun", or failure while
+# the options are still being typed.
+function __ctxrun_command_index
+    set -l ops (__ctxrun_operands 1 -t -d -s -k -e -u -n --timeout --deadline \
+        --signal --kill-after --env --unset --value --name)
+    test (count $ops) -gt 0; and echo $ops[1]
 end
 
 function __ctxrun_in_options
@@ -75,30 +82,15 @@ complete -c ctxrun -n '__fish_seen_subcommand_from cancel' -l status -x -d 'Exit
 
 # ctxrun timeout: GNU timeout's options, DURATION, then COMMAND and its own.
 function __ctxrun_timeout_state
-    set -l tokens (commandline -opc)
-    set -e tokens[1..2]
-    set -l skip 0
-    set -l n 0
-    set -l i 0
-    for t in $tokens
-        set i (math $i + 1)
-        if test $skip = 1
-            set skip 0
-            continue
-        end
-        switch $t
-            case -s -k --signal --kill-after
-                set skip 1
-            case '-*'
-            case '*'
-                set n (math $n + 1)
-                if test $n = 2
-                    echo command $i
-                    return
-                end
-        end
+    set -l ops (__ctxrun_operands 2 -s -k --signal --kill-after)
+    switch (count $ops)
+        case 0
+            echo options
+        case 1
+            echo name
+        case '*'
+            echo command $ops[2]
     end
-    test $n = 1; and echo name; or echo options
 end
 
 function __ctxrun_timeout_command

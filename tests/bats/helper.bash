@@ -54,3 +54,14 @@ wait_for() {
 exit_of() {
 	python3 "$HELPERS/exit_of.py" "$@"
 }
+
+# assert_told_when_killed CTXRUN-ARGS...: starts "$CTXRUN ARGS... sh -c ...",
+# whose COMMAND notes USR2; kills ctxrun with KILL; COMMAND must be told.
+assert_told_when_killed() {
+	"$CTXRUN" "$@" sh -c "trap 'touch $T/told; exit' USR2; touch '$T/ready'; sleep $U & wait" 3>&- &
+	local pid=$!
+	wait_for '[ -e "$T/ready" ]'
+	kill -KILL $pid
+	wait_for '[ -e "$T/told" ]'
+	pkill -KILL -f "sleep $U" || true
+}

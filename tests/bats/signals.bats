@@ -45,12 +45,7 @@ load helper
 }
 
 @test "ctxrun killed with KILL: COMMAND still receives the first signal" {
-	"$CTXRUN" -s USR2 -- sh -c "trap 'touch $T/told; exit' USR2; touch '$T/ready'; sleep $U & wait" 3>&- &
-	pid=$!
-	wait_for '[ -e "$T/ready" ]'
-	kill -KILL $pid
-	wait_for '[ -e "$T/told" ]'
-	pkill -KILL -f "sleep $U" || true
+	assert_told_when_killed -s USR2 --
 }
 
 @test "a caller that ignores SIGCHLD: ctxrun still reaps, COMMAND inherits the ignore" {

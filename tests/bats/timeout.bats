@@ -143,12 +143,7 @@ timeout: sending signal KILL to command 'sh'"
 }
 
 @test "timeout killed with KILL: COMMAND still gets the -s signal" {
-	"$CTXRUN" timeout -s USR2 60 sh -c "trap 'touch $T/told; exit' USR2; touch '$T/ready'; sleep $U & wait" 3>&- &
-	pid=$!
-	wait_for '[ -e "$T/ready" ]'
-	kill -KILL $pid
-	wait_for '[ -e "$T/told" ]'
-	pkill -KILL -f "sleep $U" || true
+	assert_told_when_killed timeout -s USR2 60
 }
 
 @test "as PID 1 of a new PID namespace, without its own /proc" {
