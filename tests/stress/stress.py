@@ -29,6 +29,14 @@ def alive(mark):
     return [int(p) for p in r.stdout.split()]
 
 
+def default_signals():
+    # A background job of a shell starts with INT and QUIT ignored, and
+    # ctxrun rightly keeps them so: the runs here need them at default.
+    for sig in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP, signal.SIGTERM,
+                signal.SIGUSR1):
+        signal.signal(sig, signal.SIG_DFL)
+
+
 def one_run(ctxrun, rnd, n, tmp):
     mark = f"{9000000 + n}.{rnd.randrange(10**6)}"
     shape = rnd.choice(SHAPES)
@@ -54,7 +62,8 @@ def one_run(ctxrun, rnd, n, tmp):
     start = time.time()
     with open(errfile, "w") as ef:
         p = subprocess.Popen(cmd, env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.DEVNULL, stderr=ef)
+                             stdout=subprocess.DEVNULL, stderr=ef,
+                             preexec_fn=default_signals)
     sent = None
     if sig is not None:
         try:
@@ -89,7 +98,9 @@ def one_run(ctxrun, rnd, n, tmp):
     cleanup = 0.45 if nest and shape in ("ignore", "forking") else 0
     events = [(timeout, timeout, {124}), (finish, finish + cleanup, {code})]
     if sent is not None:
-        events.append((sent, sent, {-getattr(signal, "SIG" + sig)}))
+        # USR1 only ends COMMAND, which then exits like on its own.
+        events.append((sent, sent + (cleanup if sig == "USR1" else 0),
+                       {-getattr(signal, "SIG" + sig)}))
     events.sort(key=lambda e: e[0])
     ok = set(events[0][2])
     for t, _, outcome in events[1:]:
