@@ -21,7 +21,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TREE = os.path.join(HERE, "tree.sh")
 SHAPES = ["plain", "setsid", "double", "ignore", "forking"]
-MARGIN = 0.25  # seconds around a deadline or an exit where either outcome is fair
+# Seconds around a deadline or an exit where either outcome is fair.
+MARGIN = 0.25
 
 
 def alive(mark):
@@ -37,7 +38,7 @@ def default_signals():
         signal.signal(sig, signal.SIG_DFL)
 
 
-def one_run(ctxrun, rnd, n, tmp):
+def one_run(ctxrun, rnd, n, tmp, margin):
     mark = f"{9000000 + n}.{rnd.randrange(10**6)}"
     shape = rnd.choice(SHAPES)
     depth, width = rnd.choice([(0, 1), (1, 5), (2, 3), (3, 2), (0, 20)])
@@ -104,7 +105,7 @@ def one_run(ctxrun, rnd, n, tmp):
     events.sort(key=lambda e: e[0])
     ok = set(events[0][2])
     for t, _, outcome in events[1:]:
-        if t < events[0][1] + MARGIN:
+        if t < events[0][1] + margin:
             ok |= outcome
     started = sum(1 for _ in open(count)) if os.path.exists(count) else 0
     desc = f"shape={shape} depth={depth} width={width} nest={nest} t={timeout:.2f} finish={finish:.2f} code={code} sig={sig}@{sent}"
@@ -145,6 +146,7 @@ def main():
     ap.add_argument("--runs", type=int, default=1000)
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--killed", type=int, default=20)
+    ap.add_argument("--margin", type=float, default=MARGIN)
     ap.add_argument("ctxrun")
     a = ap.parse_args()
     ctxrun = os.path.abspath(a.ctxrun)
@@ -152,7 +154,8 @@ def main():
     totals = {"runs": 0, "started": 0, "leaked": 0, "wrong": 0}
     with tempfile.TemporaryDirectory() as tmp, \
             concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(one_run, ctxrun, random.Random(a.seed * 100003 + i), i, tmp)
+        futures = [pool.submit(one_run, ctxrun, random.Random(a.seed * 100003 + i), i, tmp,
+                               a.margin)
                    for i in range(a.runs)]
         for f in concurrent.futures.as_completed(futures):
             r = f.result()
