@@ -38,9 +38,9 @@ def default_signals():
         signal.signal(sig, signal.SIG_DFL)
 
 
-def one_run(ctxrun, rnd, n, tmp, margin):
+def one_run(ctxrun, rnd, n, tmp, margin, shapes):
     mark = f"{9000000 + n}.{rnd.randrange(10**6)}"
-    shape = rnd.choice(SHAPES)
+    shape = rnd.choice(shapes)
     depth, width = rnd.choice([(0, 1), (1, 5), (2, 3), (3, 2), (0, 20)])
     nest = rnd.choice([0, 0, 1, 2, 8])
     timeout = rnd.uniform(0.4, 1.0)
@@ -147,6 +147,8 @@ def main():
     ap.add_argument("--seed", type=int, default=int(time.time()))
     ap.add_argument("--killed", type=int, default=20)
     ap.add_argument("--margin", type=float, default=MARGIN)
+    ap.add_argument("--shapes", default=",".join(SHAPES),
+                    help="comma-separated subset of " + ",".join(SHAPES))
     ap.add_argument("ctxrun")
     a = ap.parse_args()
     ctxrun = os.path.abspath(a.ctxrun)
@@ -155,7 +157,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp, \
             concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
         futures = [pool.submit(one_run, ctxrun, random.Random(a.seed * 100003 + i), i, tmp,
-                               a.margin)
+                               a.margin, a.shapes.split(","))
                    for i in range(a.runs)]
         for f in concurrent.futures.as_completed(futures):
             r = f.result()
