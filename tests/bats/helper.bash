@@ -58,7 +58,7 @@ exit_of() {
 # assert_told_when_killed CTXRUN-ARGS...: starts "$CTXRUN ARGS... sh -c ...",
 # whose COMMAND notes USR2; kills ctxrun with KILL; COMMAND must be told.
 assert_told_when_killed() {
-	"$CTXRUN" "$@" sh -c "trap 'touch $T/told; exit' USR2; touch '$T/ready'; sleep $U & wait" 3>&- &
+	"$CTXRUN" "$@" sh -c "trap 'touch $T/told; exit' USR2; sleep $U & touch '$T/ready'; wait" 3>&- &
 	local pid=$!
 	wait_for '[ -e "$T/ready" ]'
 	kill -KILL $pid

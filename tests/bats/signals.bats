@@ -20,14 +20,14 @@ load helper
 }
 
 @test "a COMMAND that handles the forwarded signal keeps its own exit status" {
-	run exit_of --ready "$T/ready" --send TERM "$CTXRUN" -- sh -c "trap 'echo got >> $T/log; exit 0' TERM; touch '$T/ready'; sleep $U & wait"
+	run exit_of --ready "$T/ready" --send TERM "$CTXRUN" -- sh -c "trap 'echo got >> $T/log; exit 0' TERM; sleep $U & touch '$T/ready'; wait"
 	assert_output "exit 0"
 	[ "$(cat "$T/log")" = got ]
 	assert_no_leftovers
 }
 
 @test "USR1 is passed to COMMAND and does not end the context" {
-	run exit_of --ready "$T/ready" --send USR1 "$CTXRUN" -v -- sh -c "trap 'echo usr1 >> $T/log; exit 5' USR1; touch '$T/ready'; sleep $U & wait"
+	run exit_of --ready "$T/ready" --send USR1 "$CTXRUN" -v -- sh -c "trap 'echo usr1 >> $T/log; exit 5' USR1; sleep $U & touch '$T/ready'; wait"
 	assert_output --partial "ctxrun: sh: forwarded USR1 to the command"
 	assert_output --partial "exit 5"
 	refute_output --partial "signal received"
@@ -65,10 +65,10 @@ load helper
 }
 
 @test "QUIT, USR2 and WINCH are passed on; only the command gets them" {
-	run exit_of --ready "$T/ready" --send QUIT "$CTXRUN" -- sh -c "trap 'exit 3' QUIT; touch '$T/ready'; sleep $U & wait"
+	run exit_of --ready "$T/ready" --send QUIT "$CTXRUN" -- sh -c "trap 'exit 3' QUIT; sleep $U & touch '$T/ready'; wait"
 	assert_output "exit 3"
 	rm -f "$T/ready"
-	run exit_of --ready "$T/ready" --send WINCH "$CTXRUN" -- sh -c "trap 'exit 4' WINCH; touch '$T/ready'; sleep $U & wait"
+	run exit_of --ready "$T/ready" --send WINCH "$CTXRUN" -- sh -c "trap 'exit 4' WINCH; sleep $U & touch '$T/ready'; wait"
 	assert_output "exit 4"
 	assert_no_leftovers
 }

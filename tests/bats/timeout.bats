@@ -117,7 +117,9 @@ timeout: sending signal KILL to command 'sh'"
 	run exit_of --ready "$T/ready" --send TERM "$CTXRUN" timeout 10 sh -c "touch '$T/ready'; exec sleep $U"
 	assert_output "signal SIGTERM"
 	rm -f "$T/ready"
-	run exit_of --ready "$T/ready" --send USR1 "$CTXRUN" timeout 10 sh -c "trap 'exit 7' USR1; touch '$T/ready'; sleep $U & wait"
+	# The job exists before the signal: one forked after it would not get
+	# it (nor would it with GNU timeout's kill(0)).
+	run exit_of --ready "$T/ready" --send USR1 "$CTXRUN" timeout 10 sh -c "trap 'exit 7' USR1; sleep $U >/dev/null 2>&1 & touch '$T/ready'; wait"
 	assert_output "exit 7"
 	rm -f "$T/ready"
 	# An external ALRM is a timeout.
