@@ -115,7 +115,7 @@ stress: deps-check build/ctxrun
 # and no tree that forks without end (it saturates two cores, and a starved
 # ctxrun can only act on a deadline once it is scheduled again).
 stress-short: build/ctxrun
-	python3 tests/stress/stress.py --runs 40 --killed 3 --margin 0.5 \
+	python3 tests/stress/stress.py --runs 30 --killed 3 --margin 0.5 \
 		--shapes plain,setsid,double,ignore build/ctxrun
 
 check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man valgrind
