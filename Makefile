@@ -44,19 +44,27 @@ build/ctxrun: $(LIB_SRC) $(CMD_SRC) $(HDRS) | deps-build
 	@mkdir -p build
 	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $(CMD_SRC) $(LIB_SRC) $(BSD_LIBS) $(LDFLAGS)
 
-build/asan/ctxrun: $(LIB_SRC) $(CMD_SRC) $(HDRS) | deps-build
-	@mkdir -p build/asan
-	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $(CMD_SRC) $(LIB_SRC) $(BSD_LIBS)
+# The sanitizer build of the library, compiled once for ctxrun, the unit
+# tests and the fuzz replays.
+SAN_LIB = build/asan/libctxrun.a
+build/asan/lib/%.o: lib/%.c $(HDRS) | deps-build
+	@mkdir -p build/asan/lib
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -c -o $@ $<
+$(SAN_LIB): $(LIB_SRC:lib/%.c=build/asan/lib/%.o)
+	ar rcs $@ $^
 
-build/tests/%: tests/unit/%.c tests/unit/unit.h $(LIB_SRC) $(HDRS) | deps-build
+build/asan/ctxrun: $(CMD_SRC) $(HDRS) $(SAN_LIB) | deps-build
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $(CMD_SRC) $(SAN_LIB) $(BSD_LIBS)
+
+build/tests/%: tests/unit/%.c tests/unit/unit.h $(SAN_LIB) | deps-build
 	@mkdir -p build/tests
-	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $< $(LIB_SRC) $(BSD_LIBS)
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $< $(SAN_LIB) $(BSD_LIBS)
 
 # The fuzz targets: replayed over their corpus by any compiler (make check),
 # fuzzed by clang's libFuzzer (make fuzz).
-build/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(FUZZ_LIB) $(HDRS) | deps-build
+build/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(SAN_LIB) | deps-build
 	@mkdir -p build/fuzz
-	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $< tests/fuzz/replay.c $(FUZZ_LIB) $(BSD_LIBS)
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(SAN_FLAGS) $(WARNINGS) -o $@ $< tests/fuzz/replay.c $(SAN_LIB) $(BSD_LIBS)
 
 build/fuzz/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_LIB) $(HDRS) | deps-fuzz
 	@mkdir -p build/fuzz
