@@ -518,13 +518,15 @@ handle_signals(struct sup *s)
 		int sig = (int)si.ssi_signo;
 		bool from_terminal = si.ssi_code == SI_KERNEL;
 
+		/* INT, TERM and HUP end the context; for GNU timeout, every
+		 * signal it catches does (an external ALRM as a timeout). */
+		bool ends = s->o->gnu_timeout || sig == SIGINT || sig == SIGTERM ||
+		    sig == SIGHUP;
+
 		if (sig == SIGCHLD) {
 			reap(s);
-		} else if (s->o->gnu_timeout && s->cause == CAUSE_NONE) {
-			/* GNU timeout: an external ALRM is a timeout; any other
-			 * signal it catches goes to the whole tree, and then KILL
-			 * after -k, but is not a timeout. */
-			if (sig == SIGALRM)
+		} else if (ends && s->cause == CAUSE_NONE) {
+			if (s->o->gnu_timeout && sig == SIGALRM)
 				begin_cancel(s, CAUSE_DEADLINE);
 			else {
 				s->cause_sig = sig;
@@ -532,16 +534,13 @@ handle_signals(struct sup *s)
 				begin_cancel(s, CAUSE_SIGNAL);
 			}
 		} else if (s->o->gnu_timeout) {
+			/* GNU timeout passes every later one on to COMMAND. */
 			if (s->cmd_running) {
 				report_signal(s, sig, "to the command");
 				kill(s->cmd, sig);
 			}
-		} else if (sig == SIGINT || sig == SIGTERM || sig == SIGHUP) {
-			if (s->cause == CAUSE_NONE) {
-				s->cause_sig = sig;
-				s->cause_from_terminal = from_terminal && s->shares_group;
-				begin_cancel(s, CAUSE_SIGNAL);
-			}
+		} else if (ends) {
+			/* Already done: the tree was told once. */
 		} else if (s->cmd_running && !(from_terminal && s->shares_group)) {
 			kill(s->cmd, sig);	/* our unreaped child: cannot be reused */
 			if (s->o->verbose)
