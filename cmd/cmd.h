@@ -3,6 +3,7 @@
 #define CTXRUN_CMD_H
 
 #include <stdint.h>
+#include <stdbool.h>
 #include <sys/cdefs.h>
 
 #define CTXRUN_VERSION "0.1.0"
@@ -15,10 +16,46 @@ int cmd_deadline(int argc, char **argv);
 int cmd_value(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
-struct run_opts;
-struct ctx;
-/* Runs o->argv under ctx (freed here), or 124 if its deadline has passed. */
-int run_in_context(struct run_opts *o, struct ctx *ctx);
+#include <stdbool.h>
+#include "../lib/ctxrun.h"
+
+/* What a command line hands to the run: the policy and how to speak. */
+struct invocation {
+	char **argv;
+	struct policy policy;
+	bool gnu;               /* GNU timeout's words and exit statuses */
+	bool verbose, quiet, preserve_status;
+	int64_t start;
+};
+
+/* Runs inv->argv under ctx (freed here), or 124 if its deadline has passed;
+ * returns the exit status, or does not return when ctxrun dies of a
+ * signal as COMMAND did. */
+int run_in_context(struct invocation *inv, struct ctx *ctx);
+
+/* ---- speak.c ----------------------------------------------------------- */
+
+struct speaker {
+	bool gnu, verbose, quiet;
+	const char *name;       /* the context's, for "ctxrun: NAME: ..." */
+	const char *command;    /* COMMAND's argv[0], for GNU's messages */
+	const struct ctx *ctx;
+	int64_t start;
+	bool stderr_broken;     /* a write failed: say nothing more */
+	unsigned kill_said;
+};
+
+/* One line on stderr, prefixed in the speaker's dialect. */
+void speak_line(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
+/* The supervisor's events, as --verbose says them. */
+void speak_event(const struct event *ev, void *sp);
+/* Says how the run ended and returns the exit status; or dies of a signal
+ * as COMMAND did. */
+int conclude(struct speaker *sp, const struct outcome *o, char **argv,
+    bool preserve, bool wait_tree);
+/* Dies of sig (no core dump), so that the caller sees the same wait status
+ * it would have seen without ctxrun. */
+void __dead2 die_of(int sig);
 /* GNU timeout's command line; argv[0] is "timeout". */
 int cmd_timeout(int argc, char **argv, int64_t start);
 

@@ -104,10 +104,39 @@ check_env_arg(const char *opt, const char *arg, bool with_value)
 	return n;
 }
 
+/* ctxrun's own policy: every signal but job control is taken; INT (unless
+ * typed at the terminal), TERM and HUP end the context, the rest go to
+ * COMMAND; the tree is told once. */
+static void
+ctxrun_policy(struct policy *p)
+{
+	sigemptyset(&p->caught);
+	for (int sig = 1; sig <= SIGRTMAX; sig++) {
+		switch (sig) {
+		case SIGKILL: case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		case SIGCONT:
+			continue;
+		}
+		/* 32 and 33 belong to glibc's threads. */
+		if (sig >= 32 && sig < SIGRTMIN)
+			continue;
+		sigaddset(&p->caught, sig);
+	}
+	sigemptyset(&p->keep_caught);
+	sigemptyset(&p->as_deadline);
+	sigemptyset(&p->ending);
+	sigaddset(&p->ending, SIGINT);
+	sigaddset(&p->ending, SIGTERM);
+	sigaddset(&p->ending, SIGHUP);
+	p->tell_once = true;
+	p->leftovers = LEFTOVERS_CANCEL;
+	p->first_signal = SIGTERM;
+}
+
 static int
 run(int argc, char **argv, int64_t start)
 {
-	struct run_opts o = { .first_signal = SIGTERM, .start = start };
+	struct invocation o = { .start = start };
 	int64_t timeout = 0, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
 	const char *name = NULL;
 	/* Arguments of --env/--unset and --value, in order: pointers into argv,
@@ -120,6 +149,7 @@ run(int argc, char **argv, int64_t start)
 	int opt;
 
 	opterr = 0;
+	ctxrun_policy(&o.policy);
 	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:wvqh",
 	    long_options, NULL)) != -1) {
 		switch (opt) {
@@ -137,7 +167,7 @@ run(int argc, char **argv, int64_t start)
 			break;
 		}
 		case 's':
-			if (parse_signal(optarg, &o.first_signal, &err) == -1)
+			if (parse_signal(optarg, &o.policy.first_signal, &err) == -1)
 				usage_error("--signal: %s", err.msg);
 			break;
 		case 'k':
@@ -169,13 +199,13 @@ run(int argc, char **argv, int64_t start)
 			name = optarg;
 			break;
 		case 'w':
-			o.wait_tree = true;
+			o.policy.leftovers = LEFTOVERS_WAIT;
 			break;
 		case OPT_PRESERVE:
 			o.preserve_status = true;
 			break;
 		case OPT_FOREGROUND:
-			o.foreground = true;
+			o.policy.foreground = true;
 			break;
 		case 'v':
 			o.verbose = true;
@@ -246,18 +276,24 @@ run(int argc, char **argv, int64_t start)
 }
 
 int
-run_in_context(struct run_opts *o, struct ctx *ctx)
+run_in_context(struct invocation *o, struct ctx *ctx)
 {
+	struct speaker sp = { .gnu = o->gnu, .verbose = o->verbose,
+	    .quiet = o->quiet, .name = ctx->name, .command = o->argv[0],
+	    .ctx = ctx, .start = o->start };
+	struct run r = { .argv = o->argv, .ctx = ctx, .policy = &o->policy,
+	    .start = o->start, .on_event = speak_event, .event_arg = &sp };
+	struct outcome out;
 	int status;
 
 	if (ctx_deadline(ctx) <= mono_now()) {
 		if (!o->quiet)
-			fprintf(stderr, "ctxrun: %s: deadline already passed, not started\n",
-			    ctx->name);
+			speak_line(&sp, "deadline already passed, not started");
 		status = EXIT_CTX_DONE;
 	} else {
-		o->ctx = ctx;
-		status = supervise(o);
+		supervise(&r, &out);
+		status = conclude(&sp, &out, o->argv, o->preserve_status,
+		    o->policy.leftovers == LEFTOVERS_WAIT);
 	}
 	ctx_free_tree(ctx);
 	return status;

@@ -2,6 +2,7 @@
  * Subcommands for scripts: read the context of the nearest enclosing ctxrun
  * from the environment, or ask it to cancel.
  */
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -207,7 +208,7 @@ cmd_show(int argc, char **argv)
 int
 cmd_cancel(int argc, char **argv)
 {
-	struct ctx_msg m = { .kind = MSG_CANCEL, .num1 = EXIT_CTX_DONE };
+	struct msg m = { .status = EXIT_CTX_DONE }, reply;
 	const char *errstr;
 
 	for (int i = 1; i < argc; i++) {
@@ -217,7 +218,7 @@ cmd_cancel(int argc, char **argv)
 				    sizeof(m.text) - 1);
 			strlcpy(m.text, argv[i], sizeof(m.text));
 		} else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
-			m.num1 = (int)strtonum(argv[++i], 0, 255, &errstr);
+			m.status = (int)strtonum(argv[++i], 0, 255, &errstr);
 			if (errstr != NULL)
 				usage_error("cancel: --status: '%s' is %s (0 to 255)",
 				    argv[i], errstr);
@@ -230,10 +231,15 @@ cmd_cancel(int argc, char **argv)
 		fprintf(stderr, "ctxrun: cancel: not inside a ctxrun\n");
 		return 1;
 	}
-	int rc = csock_send(c->token, &m);
+	/* Answered once the ctxrun has taken it: when this returns, the
+	 * cancel comes before anything the caller does next. */
+	int rc = registry_call(c->token, MSG_CANCEL, &m, &reply);
 	if (rc == -1)
-		fprintf(stderr, "ctxrun: cancel: cannot reach ctxrun %d (%s): %m\n",
-		    (int)c->pid, c->name);
+		fprintf(stderr, "ctxrun: cancel: cannot reach ctxrun %d (%s): %s\n",
+		    (int)c->pid, c->name, strerror(errno));
+	else if (rc == 1)
+		fprintf(stderr, "ctxrun: cancel: ctxrun %d (%s) refused: %s\n",
+		    (int)c->pid, c->name, reply.text);
 	ctx_free_tree(c);
-	return rc == -1 ? 1 : 0;
+	return rc == 0 ? 0 : 1;
 }

@@ -70,11 +70,63 @@ static const struct option timeout_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* GNU timeout's terminating signals: what it catches and passes on. */
+static bool
+gnu_catches(int sig)
+{
+	switch (sig) {
+	case SIGALRM: case SIGINT: case SIGQUIT: case SIGHUP: case SIGTERM:
+	case SIGPIPE: case SIGUSR1: case SIGUSR2: case SIGILL: case SIGTRAP:
+	case SIGABRT: case SIGBUS: case SIGFPE: case SIGSEGV: case SIGXCPU:
+	case SIGXFSZ: case SIGSYS: case SIGVTALRM: case SIGPROF: case SIGIO:
+	case SIGPWR: case SIGSTKFLT: case SIGCHLD:
+		return true;
+	}
+	return sig >= SIGRTMIN && sig <= SIGRTMAX;
+}
+
+/*
+ * GNU timeout's policy: it takes its terminating signals (ALRM and the -s
+ * signal even when the caller ignored them) and passes each one on; an
+ * external ALRM is the time limit.  A passed-on signal leaves the time limit
+ * armed, unless -k was given: then, as in GNU, the first one starts the
+ * KILL timer instead.  timeout runs in a process group of its own, is never
+ * stopped by the terminal, and leaves the leftovers of a COMMAND that exits
+ * on its own alone.
+ */
+static void
+gnu_policy(struct policy *p, int first_signal, bool kill_after)
+{
+	memset(p, 0, sizeof(*p));
+	sigemptyset(&p->caught);
+	sigemptyset(&p->keep_caught);
+	sigemptyset(&p->ending);
+	sigemptyset(&p->as_deadline);
+	for (int sig = 1; sig <= SIGRTMAX; sig++)
+		if (gnu_catches(sig) || sig == first_signal)
+			sigaddset(&p->caught, sig);
+	sigaddset(&p->keep_caught, SIGALRM);
+	if (first_signal > 0)
+		sigaddset(&p->keep_caught, first_signal);
+	sigaddset(&p->as_deadline, SIGALRM);
+	if (kill_after) {
+		p->ending = p->caught;
+		sigdelset(&p->ending, SIGALRM);
+		sigdelset(&p->ending, SIGCHLD);
+	}
+	p->forward_to_tree = true;
+	p->own_pgrp = true;
+	p->ignore_ttin_ttou = true;
+	p->leftovers = LEFTOVERS_LEAVE;
+	p->first_signal = first_signal;
+}
+
 int
 cmd_timeout(int argc, char **argv, int64_t start)
 {
-	struct run_opts o = { .first_signal = SIGTERM, .start = start,
-	    .gnu_timeout = true, .quiet = true };
+	struct invocation o = { .start = start, .gnu = true, .quiet = true };
+	int first_signal = SIGTERM;
+	bool foreground = false;
 	int64_t timeout, kill_after = 0;
 	struct ctx *inherited, *ctx;
 	extern char **environ;
@@ -87,7 +139,7 @@ cmd_timeout(int argc, char **argv, int64_t start)
 	    NULL)) != -1) {
 		switch (opt) {
 		case 'f':
-			o.foreground = true;
+			foreground = true;
 			break;
 		case 'k':
 			if (parse_gnu_duration(optarg, &kill_after, &err) == -1)
@@ -97,7 +149,7 @@ cmd_timeout(int argc, char **argv, int64_t start)
 			o.preserve_status = true;
 			break;
 		case 's':
-			if (parse_signal(optarg, &o.first_signal, &err) == -1)
+			if (parse_signal(optarg, &first_signal, &err) == -1)
 				timeout_error("'%s': invalid signal", optarg);
 			break;
 		case 'v':
@@ -124,6 +176,8 @@ cmd_timeout(int argc, char **argv, int64_t start)
 	if (argc - optind < 2)
 		timeout_error("missing operand after '%s'", argv[optind]);
 	o.argv = argv + optind + 1;
+	gnu_policy(&o.policy, first_signal, kill_after > 0);
+	o.policy.foreground = foreground;
 
 	/* Inside a ctxrun, timeout is a nested context like any other. */
 	if (ctx_from_env(environ, &inherited, &err) == -1)

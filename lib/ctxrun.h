@@ -132,64 +132,113 @@ char *pct_encode(const char *s, size_t len);
 /* Decodes into a new string; -1 on bad escapes or an embedded NUL. */
 int pct_decode(const char *s, size_t len, char **out);
 
-/* ---- cancelsock.c: how a tree talks to its ctxrun ----------------------- */
+/* ---- registry.c: how a tree talks to its ctxrun ------------------------- */
 
-/* Messages on a ctxrun's abstract datagram socket "\0ctxrun-TOKEN". */
+/*
+ * Every ctxrun listens on an abstract SOCK_SEQPACKET socket
+ * "\0ctxrun-TOKEN".  A nested ctxrun connects before it starts its COMMAND
+ * and stays connected: its registration cannot be lost, each side sees the
+ * other go away, and the kernel gives the peer's pid and uid.  `ctxrun
+ * cancel` connects, asks, and waits for the answer.
+ */
 enum msg_kind {
-	MSG_CANCEL = 'C',       /* ctxrun cancel: status, cause */
-	MSG_NESTED = 'N',       /* a nested ctxrun: pid, its token */
-	MSG_PARENT_DONE = 'P',  /* the parent's context is done: reason, sig */
+	MSG_REGISTER = 1,       /* nested ctxrun -> parent: I supervise a subtree */
+	MSG_CANCEL,             /* ctxrun cancel -> ctxrun: status, text = cause */
+	MSG_ACK,                /* ctxrun -> peer: accepted */
+	MSG_REFUSED,            /* ctxrun -> peer: refused, text = why */
+	MSG_DONE,               /* parent -> nested: the parent is done: cause, signal */
+	MSG_TERMINAL_SIGNAL,    /* parent -> nested: the terminal sent signal to fg_pgrp */
+	MSG_DETACH,             /* parent -> nested: exiting, leaving you running */
 };
 
-struct ctx_msg {
-	char kind;
-	int num1, num2;         /* status | pid | reason ; unused | sig */
-	char text[256];         /* cause | token */
-	uid_t uid;              /* sender's, from SCM_CREDENTIALS */
+/* Why a context is done: shared by the supervisor, its outcome and the
+ * messages a parent sends its nested ctxruns. */
+enum done_cause {
+	DONE_NOT_YET,
+	DONE_DEADLINE,          /* own or inherited deadline */
+	DONE_CANCEL,            /* ctxrun cancel inside the tree */
+	DONE_PARENT_CANCEL,     /* the enclosing context was cancelled */
+	DONE_SIGNAL,            /* INT (not typed at the terminal), TERM or HUP */
+	DONE_COMMAND_EXITED,    /* defer cancel(): the leftovers of the tree */
+	DONE_PARENT_GONE,       /* the enclosing ctxrun vanished (killed) */
 };
 
-int csock_open(char token[33]);
-int csock_send(const char *token, const struct ctx_msg *m);
-/* Non-blocking; 1 with a message, 0 when empty, -1 on error. */
-int csock_recv(int fd, struct ctx_msg *m);
+struct msg {
+	uint32_t version;       /* MSG_VERSION: peers of another build refuse */
+	uint32_t kind;          /* enum msg_kind */
+	int32_t status;         /* CANCEL: the exit status asked for */
+	int32_t cause;          /* DONE: enum done_cause */
+	int32_t signal;         /* DONE (cause signal), TERMINAL_SIGNAL */
+	int32_t fg_pgrp;        /* TERMINAL_SIGNAL: the group the terminal told */
+	char text[256];         /* CANCEL: the cause; REFUSED: why */
+};
+#define MSG_VERSION 0x63747831u /* "ctx1" */
+
+struct peer {
+	int fd;
+	pid_t pid;              /* from SO_PEERCRED, at connect time */
+	uid_t uid;
+	bool nested;            /* registered: its subtree is its own to signal */
+	bool told;              /* sent MSG_DONE */
+};
+
+struct registry {
+	int listen_fd;
+	char token[33];
+	struct peer *peers;
+	size_t npeers, cap;
+};
+
+int registry_open(struct registry *r);
+void registry_close(struct registry *r);
+/* Accepts every pending connection; -1 only on a real error. */
+int registry_accept(struct registry *r);
+/* Reads one message of peer i without blocking: 1 with a message, 0 when
+ * none is queued, -1 when the peer has gone (then call registry_drop). */
+int registry_recv(struct registry *r, size_t i, struct msg *m);
+void registry_drop(struct registry *r, size_t i);
+struct peer *registry_nested(struct registry *r, pid_t pid);
+int msg_send(int fd, uint32_t kind, const struct msg *fields);
+/* Reads one message from fd; blocking or not as fd is.  1, 0 (nothing
+ * yet), -1 (closed or malformed). */
+int msg_recv(int fd, struct msg *m);
+/* Connects to the ctxrun whose token this is (blocking, close-on-exec). */
+int registry_connect(const char *token);
+/* ctxrun cancel: asks and waits for the answer.  0 accepted, 1 refused
+ * (why in reply->text), -1 unreachable (errno). */
+int registry_call(const char *token, uint32_t kind, const struct msg *m,
+    struct msg *reply);
 
 /* ---- tree.c: the process tree under a subreaper ------------------------ */
 
 struct proc {
 	pid_t pid, ppid, pgrp;
 	char state;             /* from /proc/PID/stat: R S D T t Z ... */
+	bool alive;             /* not yet a zombie: a leader whose main thread
+	                         * exited shows Z while its threads run */
 	int pidfd;              /* pins the process while it is visited */
 };
 
-/* Nested ctxruns known to this one: their subtrees are theirs to signal. */
-struct nested {
-	pid_t pid;
-	char token[33];
-	bool told;
-};
-
-struct tree {
-	pid_t self;
-	struct nested *nested;
-	size_t nnested;
-};
-
-/* Calls visit for every descendant of t->self, parents before children.
+/* Calls visit for every descendant of self, parents before children.
  * visit returns false to skip a process's subtree; it may keep p->pidfd by
  * setting it to -1 in p (then closing it is its business). */
-typedef bool (*visit_fn)(struct tree *t, struct proc *p, void *arg);
-int tree_walk(struct tree *t, visit_fn visit, void *arg);
+typedef bool (*visit_fn)(struct proc *p, void *arg);
+int tree_walk(pid_t self, visit_fn visit, void *arg);
 /* Whether /proc belongs to our PID namespace, so that the tree can be read. */
 bool tree_proc_usable(void);
 /* Signals a process being visited, through its pidfd. */
 int tree_signal(const struct proc *p, int sig);
+/* Whether pid is a descendant of self (follows the parents in /proc). */
+bool tree_contains(pid_t self, pid_t pid);
+/* The state letter of pid from /proc/PID/stat, 0 if it is gone. */
+char proc_state(pid_t pid);
 
 /* ---- spawn.c ----------------------------------------------------------- */
 
 struct spawn_attr {
 	const sigset_t *child_mask;   /* the caller's mask, restored */
+	const sigset_t *child_default;/* reset to SIG_DFL before exec */
 	bool restore_sigchld_ign;     /* the caller ignored SIGCHLD */
-	bool default_ttin_ttou;       /* ctxrun ignores them (GNU timeout) */
 	bool new_pgrp;                /* COMMAND in a process group of its own */
 	int deathsig;                 /* PR_SET_PDEATHSIG, 0 for none */
 	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
@@ -201,22 +250,116 @@ struct spawn_attr {
 pid_t spawn_command(char *const argv[], const struct spawn_attr *a,
     int *exec_errno);
 
-/* ---- supervise.c: run COMMAND under a context -------------------------- */
+struct policy;
 
-struct run_opts {
-	char **argv;
-	struct ctx *ctx;          /* this run's node, child of the inherited */
-	int first_signal;
-	bool wait_tree, preserve_status, foreground, verbose, quiet;
-	int64_t start;            /* mono_now() when ctxrun started */
-	/* GNU timeout's behaviour (ctxrun timeout): its signals, messages and
-	 * exit statuses, leftovers left alone when COMMAND exits on its own,
-	 * no KILL unless ctx->grace is finite. */
-	bool gnu_timeout;
+/* ---- signals.c: what ctxrun catches, through a signalfd ---------------- */
+
+struct caught_signals {
+	int fd;                       /* signalfd, non-blocking */
+	sigset_t set;                 /* blocked and read from fd */
+	sigset_t orig_mask;           /* the caller's mask, for COMMAND */
+	sigset_t child_default;       /* changed for ctxrun, default for COMMAND */
+	bool sigchld_was_ignored;
 };
 
-/* Supervises until the whole tree is reaped; returns the exit status, or
- * does not return when ctxrun must die of a signal. */
-int supervise(struct run_opts *o);
+/* One signal read from the signalfd. */
+struct received {
+	int sig;
+	int code;                     /* si_code: SI_KERNEL from the terminal */
+	pid_t sender;
+};
+
+/* Blocks and takes the policy's signals (those the caller ignored stay
+ * ignored, unless kept); SIGCHLD is always taken.  -1 with errno. */
+int signals_catch(struct caught_signals *cs, const struct policy *p);
+/* Reads what is pending, up to n signals: all of them are read before any
+ * is acted on, so that none starves another.  Signals ctxrun raised on
+ * itself (PIPE or XFSZ from writing its messages) are dropped here. */
+size_t signals_drain(struct caught_signals *cs, struct received *buf, size_t n);
+
+/* ---- supervise.c: run COMMAND under a context -------------------------- */
+
+/* What happens to the rest of the tree when COMMAND exits on its own. */
+enum leftovers {
+	LEFTOVERS_CANCEL,       /* cancelled, as Go's defer cancel() */
+	LEFTOVERS_WAIT,         /* --wait: let them finish, under the deadline */
+	LEFTOVERS_LEAVE,        /* GNU timeout: left alone, ctxrun exits */
+};
+
+/*
+ * How a front end wants the run supervised, chosen once: ctxrun's own
+ * command line and GNU timeout's differ only in this data.
+ */
+struct policy {
+	sigset_t caught;        /* taken by ctxrun rather than acted on */
+	sigset_t keep_caught;   /* taken even when the caller ignored them */
+	sigset_t ending;        /* received: the context is done (cause signal) */
+	sigset_t as_deadline;   /* received: as if the deadline passed */
+	bool tell_once;         /* an ending signal received once done is dropped */
+	bool forward_to_tree;   /* other received signals: tree, not COMMAND only */
+	bool own_pgrp;          /* ctxrun moves to a process group of its own */
+	bool ignore_ttin_ttou;  /* never stopped by the terminal itself */
+	bool foreground;        /* COMMAND stays in ctxrun's process group */
+	enum leftovers leftovers;
+	int first_signal;
+};
+
+/* What supervise() tells its caller as it goes (for --verbose). */
+enum event_kind {
+	EV_SIGNALLED,           /* the first signal went to the tree */
+	EV_FORWARDED,           /* a received signal was passed on */
+	EV_KILLED,              /* KILL went to what was left */
+	EV_TREE_UNREADABLE,     /* /proc could not be read: err */
+};
+
+struct event {
+	enum event_kind kind;
+	enum done_cause cause;
+	int sig;
+	size_t count;           /* processes signalled */
+	size_t by_terminal;     /* EV_SIGNALLED: already told by the terminal */
+	size_t nested_told;     /* nested ctxruns told instead */
+	bool from_terminal;     /* EV_FORWARDED: relayed a terminal's signal */
+	int64_t grace;          /* EV_KILLED */
+	int err;
+};
+
+enum run_failure {
+	RUN_OK,
+	RUN_SETUP,              /* ctxrun could not set up supervision: err */
+	RUN_FD_LIMIT,           /* RLIMIT_NOFILE too low: err = the limit */
+	RUN_FORK,               /* no process could be created: err */
+	RUN_EXEC,               /* COMMAND could not be run: err */
+};
+
+/* What happened, for the front end to say and turn into an exit status. */
+struct outcome {
+	enum run_failure failure;
+	int err;
+	enum done_cause cause;  /* DONE_NOT_YET: COMMAND exited, nothing done */
+	int signal;             /* DONE_SIGNAL: the signal received */
+	bool started;           /* COMMAND was started */
+	bool command_alive_at_done;
+	int command_code;       /* si_code of COMMAND's end: CLD_EXITED ... */
+	int command_status;     /* its exit status or signal */
+	bool killed;            /* KILL was sent */
+	int cancel_status;
+	char cancel_text[256];
+};
+
+#define FDS_NEEDED 16
+
+struct run {
+	char **argv;
+	struct ctx *ctx;        /* this run's node, child of the inherited */
+	const struct policy *policy;
+	int64_t start;          /* mono_now() when ctxrun started */
+	void (*on_event)(const struct event *, void *);
+	void *event_arg;
+};
+
+/* Supervises until the whole tree is reaped (or left, as the policy says)
+ * and fills *out.  Never prints, never exits. */
+void supervise(const struct run *r, struct outcome *out);
 
 #endif

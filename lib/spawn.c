@@ -35,10 +35,10 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 			setpgid(0, 0);
 		if (a->restore_sigchld_ign)
 			signal(SIGCHLD, SIG_IGN);
-		if (a->default_ttin_ttou) {
-			signal(SIGTTIN, SIG_DFL);
-			signal(SIGTTOU, SIG_DFL);
-		}
+		if (a->child_default != NULL)
+			for (int sig = 1; sig <= SIGRTMAX; sig++)
+				if (sigismember(a->child_default, sig) == 1)
+					signal(sig, SIG_DFL);
 		if (a->nofile != NULL)
 			setrlimit(RLIMIT_NOFILE, a->nofile);
 		sigprocmask(SIG_SETMASK, a->child_mask, NULL);

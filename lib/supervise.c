@@ -1,432 +1,125 @@
 /*
- * Supervising COMMAND and its whole tree.
+ * Supervising COMMAND and its whole tree: one run is a small state machine.
+ *
+ *   RUNNING    wakes at the effective deadline
+ *   SIGNALLED  the first signal went out; wakes at the end of the grace
+ *   KILLING    KILL went out; wakes to look again while anything lived
+ *   DONE       nothing is left (or what is left is left on purpose)
  *
  * ctxrun is the child subreaper of everything it starts, so every orphan of
- * the tree comes back to it.  It sleeps in one ppoll() on a signalfd (all the
- * signals it cares about, SIGCHLD included, are blocked) and on its cancel
- * socket, with the time to the next deadline as the timeout: no wake-up while
- * nothing happens.
+ * the tree comes back to it, and no child left means no tree left.  It sleeps
+ * in one ppoll() on a signalfd, its registry socket, its registered peers and
+ * its own parent's connection, with the phase's one wake-up time as the
+ * timeout: no wake-up while nothing happens.  Every wake-up drains all of
+ * them before acting, messages first: a `ctxrun cancel` is answered before
+ * it returns, so its message always comes before COMMAND's exit.
  *
- * When the context is done: every process of the tree gets the first signal
- * once (nested ctxruns are told instead, and tell their own subtrees), then
- * after the grace period KILL, pass after pass, until a pass finds nothing
- * alive.  ctxrun returns only when it has no child left: since every orphan
- * is re-parented to it, no child means no tree.
+ * This file decides; it does not speak.  What happened goes back to the
+ * front end as events and an outcome.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
-#include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctxrun.h"
+#include "sweep.h"
 
-enum cause {
-	CAUSE_NONE,
-	CAUSE_DEADLINE,         /* own or inherited deadline */
-	CAUSE_CANCEL,           /* ctxrun cancel inside the tree */
-	CAUSE_PARENT_CANCEL,    /* the enclosing ctxrun's cancel */
-	CAUSE_SIGNAL,           /* INT, TERM or HUP received */
-	CAUSE_COMMAND_EXITED,   /* defer cancel(): leftovers of the tree */
-};
+enum phase { PHASE_RUNNING, PHASE_SIGNALLED, PHASE_KILLING, PHASE_DONE };
 
 struct sup {
-	struct run_opts *o;
-	pid_t self, pgrp, cmd;
-	int sfd, csock;
-	char token[33];
-	sigset_t caught, orig_mask;
-	bool sigchld_was_ignored, shares_group;
-
+	const struct run *r;
+	const struct policy *p;
+	struct outcome *out;
+	pid_t self, cmd;
 	bool cmd_running;
-	int cmd_code, cmd_status;       /* si_code, si_status of its exit */
+	int tty;                        /* the controlling terminal, or -1 */
+	bool shares_group;              /* COMMAND in ctxrun's process group */
+	struct caught_signals sig;
+	struct registry reg;
+	int parent_fd;                  /* connection to the enclosing ctxrun */
+	bool parent_detached;
+	struct sweep sweep;
 
-	enum cause cause;
-	int cause_sig;                  /* CAUSE_SIGNAL: the signal received */
-	bool cause_from_terminal;       /* ... sent by the kernel to our group */
-	int cancel_status;
-	char cause_text[256];
-	bool cmd_alive_at_cancel;
-	int64_t kill_at;
-	bool kill_phase;
-	int64_t recheck_at, recheck_delay; /* kill phase: look again then */
-	unsigned kill_sweeps;
-
+	enum phase phase;
+	int64_t wake;                   /* the one time the phase wakes at */
+	int64_t recheck_delay;          /* KILLING: backs off while any lived */
 	struct rlimit nofile;           /* the caller's descriptor limit */
 	bool nofile_raised;
-	size_t burst_max;
-
-	struct tree tree;
-	pid_t *signalled;
-	size_t nsignalled, capsignalled;
-};
-
-static void say(const struct sup *s, const char *fmt, ...) __printflike(2, 3);
-
-static void
-say(const struct sup *s, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (s->o->gnu_timeout)
-		fprintf(stderr, "timeout: %s\n", line);
-	else
-		fprintf(stderr, "ctxrun: %s: %s\n", s->o->ctx->name, line);
-}
-
-/* --verbose: one line per signal sent, in GNU timeout's words there. */
-static void
-report_signal(const struct sup *s, int sig, const char *what)
-{
-	char name[16];
-
-	if (!s->o->verbose)
-		return;
-	signal_name(sig, name, sizeof(name));
-	if (s->o->gnu_timeout)
-		say(s, "sending signal %s to command '%s'", name, s->o->argv[0]);
-	else
-		say(s, "sent %s %s", name, what);
-}
-
-static const char *
-cause_words(const struct sup *s)
-{
-	switch (s->cause) {
-	case CAUSE_DEADLINE:
-		return "deadline exceeded";
-	case CAUSE_CANCEL:
-	case CAUSE_PARENT_CANCEL:
-		return "cancelled";
-	case CAUSE_SIGNAL:
-		return "signal received";
-	case CAUSE_COMMAND_EXITED:
-		return "command exited, cleaning up its tree";
-	default:
-		return "";
-	}
-}
-
-/* ---- signals ----------------------------------------------------------- */
-
-/* Signals that stop or continue a process belong to job control and keep
- * their default action in ctxrun; 32 and 33 belong to glibc. */
-static bool
-is_caught(int sig)
-{
-	switch (sig) {
-	case SIGKILL: case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
-	case SIGCONT:
-		return false;
-	}
-	return sig < 32 || sig >= SIGRTMIN;
-}
-
-/* GNU timeout's terminating signals: what it catches and passes on. */
-static bool
-gnu_catches(int sig)
-{
-	switch (sig) {
-	case SIGALRM: case SIGINT: case SIGQUIT: case SIGHUP: case SIGTERM:
-	case SIGPIPE: case SIGUSR1: case SIGUSR2: case SIGILL: case SIGTRAP:
-	case SIGABRT: case SIGBUS: case SIGFPE: case SIGSEGV: case SIGXCPU:
-	case SIGXFSZ: case SIGSYS: case SIGVTALRM: case SIGPROF: case SIGIO:
-	case SIGPWR: case SIGSTKFLT: case SIGCHLD:
-		return true;
-	}
-	return sig >= SIGRTMIN && sig <= SIGRTMAX;
-}
-
-static int
-setup_signals(struct sup *s)
-{
-	bool gnu = s->o->gnu_timeout;
-	struct sigaction old;
-
-	sigemptyset(&s->caught);
-	for (int sig = 1; sig <= SIGRTMAX; sig++) {
-		if (!(gnu ? gnu_catches(sig) : is_caught(sig)) ||
-		    sigaction(sig, NULL, &old) == -1)
-			continue;
-		if (old.sa_handler == SIG_IGN) {
-			/* Ignored by the caller: stays ignored, for COMMAND too.
-			 * SIGCHLD must not be, or the kernel reaps for us; GNU
-			 * timeout always takes ALRM and its -s signal (and COMMAND
-			 * gets them back at their default). */
-			if (sig == SIGCHLD)
-				s->sigchld_was_ignored = true;
-			else if (!(gnu && (sig == SIGALRM || sig == s->o->first_signal)))
-				continue;
-			signal(sig, SIG_DFL);
-		}
-		sigaddset(&s->caught, sig);
-	}
-	if (gnu) {
-		/* Not stopped when a background COMMAND needs the terminal. */
-		signal(SIGTTIN, SIG_IGN);
-		signal(SIGTTOU, SIG_IGN);
-	}
-	if (sigprocmask(SIG_BLOCK, &s->caught, &s->orig_mask) == -1)
-		return -1;
-	s->sfd = signalfd(-1, &s->caught, SFD_CLOEXEC | SFD_NONBLOCK);
-	return s->sfd < 0 ? -1 : 0;
-}
-
-/* Dies of sig as COMMAND did, so that the calling shell sees the same wait
- * status it would have seen without ctxrun.  No core dump: COMMAND's was the
- * one that mattered. */
-static void __attribute__((noreturn))
-die_of(int sig)
-{
-	struct rlimit none = { 0, 0 };
-	sigset_t only;
-
-	fflush(stderr);
-	prctl(PR_SET_DUMPABLE, 0);
-	setrlimit(RLIMIT_CORE, &none);
-	signal(sig, SIG_DFL);
-	sigemptyset(&only);
-	sigaddset(&only, sig);
-	raise(sig);
-	sigprocmask(SIG_UNBLOCK, &only, NULL);
-	/* Still here: a signal whose default is to ignore or stop, or ctxrun
-	 * is PID 1 of a namespace.  The shell's convention is the next best. */
-	_exit(128 + sig);
-}
-
-/* ---- the tree ---------------------------------------------------------- */
-
-static bool
-was_signalled(const struct sup *s, pid_t pid)
-{
-	for (size_t i = 0; i < s->nsignalled; i++)
-		if (s->signalled[i] == pid)
-			return true;
-	return false;
-}
-
-static int
-remember(struct sup *s, pid_t pid)
-{
-	if (s->nsignalled == s->capsignalled) {
-		size_t cap = s->capsignalled ? s->capsignalled * 2 : 64;
-		pid_t *v = reallocarray(s->signalled, cap, sizeof(*v));
-		if (v == NULL)
-			return -1;
-		s->signalled = v;
-		s->capsignalled = cap;
-	}
-	s->signalled[s->nsignalled++] = pid;
-	return 0;
-}
-
-static struct nested *
-find_nested(struct tree *t, pid_t pid)
-{
-	for (size_t i = 0; i < t->nnested; i++)
-		if (t->nested[i].pid == pid)
-			return &t->nested[i];
-	return NULL;
-}
-
-/* The first signal goes out in bursts: a pass collects the pidfds of the
- * processes it finds, and they are signalled together at the end of it.
- * Signalling while walking would start hundreds of exits that compete for
- * the CPU with the walk itself, and re-parent children mid-walk. */
-#define BURST 256
-#define MAX_FIRST_PASSES 4
-
-struct first_pass {
-	struct sup *s;
-	int sig;
-	size_t sent, already, told, added;
-	struct proc burst[BURST];
-	size_t nburst, max;     /* max <= BURST, within the descriptor limit */
 };
 
 static void
-flush_burst(struct first_pass *fp)
+emit(const struct sup *s, struct event *ev)
 {
-	for (size_t i = 0; i < fp->nburst; i++) {
-		struct proc *p = &fp->burst[i];
-		if (fp->sig != 0 && tree_signal(p, fp->sig) == 0) {
-			fp->sent++;
-			/* A stopped process would not act on it until continued. */
-			if (p->state == 'T' && fp->sig != SIGKILL && fp->sig != SIGCONT)
-				tree_signal(p, SIGCONT);
-		}
-		if (p->pidfd >= 0)
-			close(p->pidfd);
-	}
-	fp->nburst = 0;
+	if (s->r->on_event != NULL)
+		s->r->on_event(ev, s->r->event_arg);
 }
 
-static bool
-visit_first(struct tree *t, struct proc *p, void *arg)
-{
-	struct first_pass *fp = arg;
-	struct sup *s = fp->s;
-	struct nested *n;
-
-	if (p->state == 'Z')
-		return false;
-	if ((n = find_nested(t, p->pid)) != NULL) {
-		if (n->told)
-			return false;
-		/* A nested ctxrun tells its own subtree, with its own signal. */
-		struct ctx_msg m = { .kind = MSG_PARENT_DONE };
-		m.num1 = s->cause == CAUSE_SIGNAL ? 'S' :
-		    s->cause == CAUSE_DEADLINE ? 'D' : 'C';
-		m.num2 = s->cause == CAUSE_SIGNAL ?
-		    s->cause_sig | (s->cause_from_terminal ? 0x100 : 0) : 0;
-		if (csock_send(n->token, &m) == 0) {
-			n->told = true;
-			fp->told++;
-			fp->added++;
-			return false;
-		}
-		/* Unreachable (it died, or lives in another network namespace):
-		 * an ordinary process then. */
-	}
-	if (was_signalled(s, p->pid))
-		return true;
-	if (remember(s, p->pid) == -1)
-		return true;
-	fp->added++;
-	if (s->cause_from_terminal && p->pgrp == s->pgrp) {
-		fp->already++;	/* the terminal sent it to our whole group */
-		return true;
-	}
-	fp->burst[fp->nburst++] = *p;
-	p->pidfd = -1;		/* ours now, closed by flush_burst */
-	if (fp->nburst == fp->max)
-		flush_burst(fp);
-	return true;
-}
-
-struct kill_pass {
-	size_t live;
-};
-
-static bool
-visit_kill(struct tree *t, struct proc *p, void *arg)
-{
-	struct kill_pass *kp = arg;
-
-	(void)t;
-	if (p->state != 'Z') {
-		tree_signal(p, SIGKILL);
-		kp->live++;
-	}
-	return true;
-}
-
-static void handle_messages(struct sup *s);
-static bool has_children(void);
+/* ---- phases ------------------------------------------------------------ */
 
 static void
-first_signal_sweep(struct sup *s, int sig)
+enter_killing(struct sup *s)
 {
-	struct first_pass fp = { .s = s, .sig = sig, .max = s->burst_max };
-	if (!tree_proc_usable()) {
-		/* As PID 1 of a namespace whose /proc is not mounted, the tree is
-		 * every other process of the namespace.  Elsewhere without a
-		 * usable /proc, only COMMAND's process group can be reached. */
-		if (fp.sig != 0)
-			kill(s->self == 1 ? -1 : (s->shares_group ? s->cmd : -s->cmd), fp.sig);
-		report_signal(s, sig, "to the tree (no usable /proc)");
-		return;
-	}
-	/* Registrations of nested ctxruns that are still queued count. */
-	handle_messages(s);
-	/* Processes fork while the tree is walked: walk again until a pass
-	 * finds nobody new, but not forever: a tree that keeps forking would
-	 * keep it busy, and what it forks from now on gets KILL at the end of
-	 * the grace period. */
-	int passes = 0;
-	do {
-		fp.added = 0;
-		int rc = tree_walk(&s->tree, visit_first, &fp);
-		flush_burst(&fp);
-		if (rc == -1) {
-			say(s, "cannot read the process tree: %s", strerror(errno));
-			break;
-		}
-	} while (fp.added > 0 && ++passes < MAX_FIRST_PASSES);
-	if (s->o->verbose) {
-		char what[160];
-		snprintf(what, sizeof(what), "to %zu process%s (%s)%s%.0zu%s%s",
-		    fp.sent, fp.sent == 1 ? "" : "es", cause_words(s),
-		    fp.already ? "; the terminal told " : "", fp.already,
-		    fp.already ? " more" : "",
-		    fp.told ? "; told the nested ctxruns" : "");
-		report_signal(s, sig, what);
-	}
-}
+	struct event ev = { .kind = EV_KILLED, .cause = s->out->cause,
+	    .grace = s->r->ctx->grace };
+	size_t live = sweep_kill(&s->sweep, &ev);
 
-static void
-kill_sweep(struct sup *s)
-{
-	struct kill_pass kp = { 0 };
-	char grace[40];
-
-	if (!tree_proc_usable()) {
-		kill(s->self == 1 ? -1 : (s->shares_group ? s->cmd : -s->cmd), SIGKILL);
-		kp.live = has_children();
-		goto report;
-	}
-
-	if (tree_walk(&s->tree, visit_kill, &kp) == -1)
-		say(s, "cannot read the process tree: %s", strerror(errno));
-report:
-	if (kp.live > 0 || s->kill_sweeps == 0) {
-		char what[120];
-		format_duration(s->o->ctx->grace, grace, sizeof(grace));
-		snprintf(what, sizeof(what), "to %zu process%s (grace period of %s over)",
-		    kp.live, kp.live == 1 ? "" : "es", grace);
-		if (!s->o->gnu_timeout || s->kill_sweeps == 0)
-			report_signal(s, SIGKILL, what);
-	}
-	s->kill_sweeps++;
+	s->phase = PHASE_KILLING;
+	if (live > 0) {
+		s->out->killed = true;
+		emit(s, &ev);
+	} else if (ev.kind == EV_TREE_UNREADABLE)
+		emit(s, &ev);
 	/* A process forked just before its parent died is re-parented to us
 	 * without a SIGCHLD: look again soon, backing off, while any lived. */
-	if (kp.live == 0) {
-		s->recheck_at = CTX_NEVER;
+	if (live == 0) {
+		s->wake = CTX_NEVER;
 		return;
 	}
 	s->recheck_delay = s->recheck_delay == 0 ? 10 * NS_PER_MS :
 	    s->recheck_delay >= NS_PER_SEC / 2 ? NS_PER_SEC : s->recheck_delay * 2;
-	s->recheck_at = time_add(mono_now(), s->recheck_delay);
+	s->wake = time_add(mono_now(), s->recheck_delay);
+}
+
+/* What a nested ctxrun is told when this context is done. */
+static struct msg
+done_message(const struct sup *s)
+{
+	struct msg m = { .cause = (int32_t)s->out->cause };
+
+	if (s->out->cause == DONE_SIGNAL)
+		m.signal = s->out->signal;
+	return m;
 }
 
 static void
-begin_cancel(struct sup *s, enum cause cause)
+begin_done(struct sup *s, enum done_cause cause, int received)
 {
-	int64_t now = mono_now();
-	int sig = s->o->first_signal;
-
-	if (s->cause != CAUSE_NONE)
+	if (s->phase != PHASE_RUNNING)
 		return;
-	s->cause = cause;
-	s->cmd_alive_at_cancel = s->cmd_running;
-	s->kill_at = time_add(now, s->o->ctx->grace);
-	ctx_cancel(s->o->ctx, cause == CAUSE_DEADLINE ? CTX_DEADLINE_EXCEEDED :
-	    CTX_CANCELED, cause_words(s));
-	if (cause == CAUSE_SIGNAL)
-		sig = s->cause_sig;
-	first_signal_sweep(s, sig);
+	s->out->cause = cause;
+	s->out->signal = received;
+	s->out->command_alive_at_done = s->cmd_running;
+	ctx_cancel(s->r->ctx, cause == DONE_DEADLINE ? CTX_DEADLINE_EXCEEDED :
+	    CTX_CANCELED, NULL);
+
+	struct msg tell = done_message(s);
+	tell.kind = MSG_DONE;
+	struct event ev = { .kind = EV_SIGNALLED, .cause = cause };
+	sweep_first(&s->sweep, cause == DONE_SIGNAL ? received : s->p->first_signal,
+	    &tell, &ev);
+	emit(s, &ev);
+	s->phase = PHASE_SIGNALLED;
+	s->wake = time_add(mono_now(), s->r->ctx->grace);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -442,8 +135,8 @@ reap(struct sup *s)
 			break;
 		if (si.si_pid == s->cmd) {
 			s->cmd_running = false;
-			s->cmd_code = si.si_code;
-			s->cmd_status = si.si_status;
+			s->out->command_code = si.si_code;
+			s->out->command_status = si.si_status;
 		}
 	}
 }
@@ -457,109 +150,219 @@ has_children(void)
 	    errno != ECHILD;
 }
 
+/* A peer is trusted when it is a process of the tree (whatever user it
+ * runs as: a root job that dropped privileges), or runs as our user. */
 static bool
-trusted(const struct ctx_msg *m)
+trusted(const struct sup *s, const struct peer *p)
 {
-	return m->uid == getuid() || m->uid == 0;
+	return p->uid == getuid() || p->uid == geteuid() || p->uid == 0 ||
+	    tree_contains(s->self, p->pid);
 }
 
 static void
-handle_messages(struct sup *s)
+refuse(struct peer *p, const char *why)
 {
-	struct ctx_msg m;
+	struct msg m = { 0 };
 
-	while (csock_recv(s->csock, &m) == 1) {
-		if (!trusted(&m))
-			continue;
-		switch (m.kind) {
-		case MSG_NESTED: {
-			struct nested *n = find_nested(&s->tree, m.num1), *v;
-			if (n == NULL) {
-				v = reallocarray(s->tree.nested, s->tree.nnested + 1, sizeof(*v));
-				if (v == NULL)
-					break;
-				s->tree.nested = v;
-				n = &v[s->tree.nnested++];
-				n->pid = m.num1;
-			}
-			strlcpy(n->token, m.text, sizeof(n->token));
-			n->told = false;
+	strlcpy(m.text, why, sizeof(m.text));
+	(void)msg_send(p->fd, MSG_REFUSED, &m);
+}
+
+static void
+handle_peer(struct sup *s, struct peer *p, const struct msg *m)
+{
+	switch (m->kind) {
+	case MSG_REGISTER:
+		if (!trusted(s, p)) {
+			refuse(p, "not a process of this tree, nor of its user");
 			break;
 		}
-		case MSG_CANCEL:
-			if (s->cause == CAUSE_NONE) {
-				s->cancel_status = m.num1;
-				strlcpy(s->cause_text, m.text, sizeof(s->cause_text));
-				begin_cancel(s, CAUSE_CANCEL);
-			}
-			break;
-		case MSG_PARENT_DONE:
-			if (s->cause != CAUSE_NONE)
-				break;
-			if (m.num1 == 'S') {
-				s->cause_sig = m.num2 & 0xff;
-				s->cause_from_terminal = m.num2 & 0x100;
-				begin_cancel(s, CAUSE_SIGNAL);
-			} else
-				begin_cancel(s, m.num1 == 'D' ? CAUSE_DEADLINE :
-				    CAUSE_PARENT_CANCEL);
+		p->nested = true;
+		if (s->phase == PHASE_RUNNING) {
+			(void)msg_send(p->fd, MSG_ACK, NULL);
 			break;
 		}
+		/* Born into a done context: it does not start its command. */
+		struct msg tell = done_message(s);
+		p->told = msg_send(p->fd, MSG_DONE, &tell) == 0;
+		break;
+	case MSG_CANCEL:
+		if (!trusted(s, p)) {
+			refuse(p, "not a process of this tree, nor of its user");
+			break;
+		}
+		/* Answered first: the caller is in the tree and about to be
+		 * signalled. */
+		(void)msg_send(p->fd, MSG_ACK, NULL);
+		if (s->phase == PHASE_RUNNING) {
+			s->out->cancel_status = m->status;
+			strlcpy(s->out->cancel_text, m->text, sizeof(s->out->cancel_text));
+			begin_done(s, DONE_CANCEL, 0);
+		}
+		break;
+	default:
+		refuse(p, "unexpected message");
 	}
 }
 
 static void
-handle_signals(struct sup *s)
+handle_parent(struct sup *s, const struct msg *m)
 {
-	struct signalfd_siginfo si;
-	char name[16];
-
-	while (read(s->sfd, &si, sizeof(si)) == sizeof(si)) {
-		int sig = (int)si.ssi_signo;
-		bool from_terminal = si.ssi_code == SI_KERNEL;
-
-		/* INT, TERM and HUP end the context; for GNU timeout, every
-		 * signal it catches does (an external ALRM as a timeout). */
-		bool ends = s->o->gnu_timeout || sig == SIGINT || sig == SIGTERM ||
-		    sig == SIGHUP;
-
-		if (sig == SIGCHLD) {
-			reap(s);
-		} else if (ends && s->cause == CAUSE_NONE) {
-			if (s->o->gnu_timeout && sig == SIGALRM)
-				begin_cancel(s, CAUSE_DEADLINE);
-			else {
-				s->cause_sig = sig;
-				s->cause_from_terminal = from_terminal && s->shares_group;
-				begin_cancel(s, CAUSE_SIGNAL);
-			}
-		} else if (s->o->gnu_timeout) {
-			/* GNU timeout passes every later one on to COMMAND. */
-			if (s->cmd_running) {
-				report_signal(s, sig, "to the command");
-				kill(s->cmd, sig);
-			}
-		} else if (ends) {
-			/* Already done: the tree was told once. */
-		} else if (s->cmd_running && !(from_terminal && s->shares_group)) {
-			kill(s->cmd, sig);	/* our unreaped child: cannot be reused */
-			if (s->o->verbose)
-				say(s, "forwarded %s to the command",
-				    signal_name(sig, name, sizeof(name)));
+	switch (m->kind) {
+	case MSG_DONE:
+		if (m->cause == DONE_SIGNAL && m->signal > 0 && m->signal < NSIG)
+			begin_done(s, DONE_SIGNAL, m->signal);
+		else
+			begin_done(s, m->cause == DONE_DEADLINE ? DONE_DEADLINE :
+			    DONE_PARENT_CANCEL, 0);
+		break;
+	case MSG_TERMINAL_SIGNAL:
+		if (m->signal > 0 && m->signal < NSIG) {
+			struct event ev = { .kind = EV_FORWARDED, .from_terminal = true };
+			sweep_terminal(&s->sweep, m->signal, m->fg_pgrp, &ev);
+			emit(s, &ev);
 		}
+		break;
+	case MSG_DETACH:
+		s->parent_detached = true;
+		break;
 	}
 }
 
-/* ---- start and finish -------------------------------------------------- */
+static void
+handle_signal(struct sup *s, const struct received *rv)
+{
+	struct event ev = { .kind = EV_FORWARDED, .sig = rv->sig };
+	const struct policy *p = s->p;
+	int sig = rv->sig;
+
+	/* Typed at the terminal: the kernel told its foreground group, ctxrun
+	 * included; the rest of the tree is told here.  Not a cancellation by
+	 * itself: COMMAND decides what Ctrl-C means. */
+	if ((sig == SIGINT || sig == SIGQUIT) && rv->code == SI_KERNEL && s->tty >= 0) {
+		pid_t fg = tcgetpgrp(s->tty);
+		ev.from_terminal = true;
+		if (fg > 0) {
+			sweep_terminal(&s->sweep, sig, fg, &ev);
+			if (ev.count > 0 || ev.nested_told > 0)
+				emit(s, &ev);
+		}
+		return;
+	}
+	if (sigismember(&p->ending, sig)) {
+		if (s->phase == PHASE_RUNNING) {
+			begin_done(s, DONE_SIGNAL, sig);
+			return;
+		}
+		if (p->tell_once)
+			return;	/* the tree was told once */
+	} else if (sigismember(&p->as_deadline, sig)) {
+		begin_done(s, DONE_DEADLINE, 0);
+		return;
+	}
+	if (p->forward_to_tree) {
+		sweep_forward(&s->sweep, sig, &ev);
+		emit(s, &ev);
+	} else if (s->cmd_running && kill(s->cmd, sig) == 0) {
+		/* Our unreaped child: its PID cannot have been reused. */
+		ev.count = 1;
+		emit(s, &ev);
+	}
+}
+
+/* Drains every source, then acts: messages, signals, child exits, time. */
+static void
+wake_up(struct sup *s)
+{
+	struct received rv[64];
+	struct msg m;
+	size_t n;
+
+	/* On failure (out of memory) the peer waits in the backlog. */
+	(void)registry_accept(&s->reg);
+	for (size_t i = s->reg.npeers; i-- > 0;) {
+		int rc;
+		while ((rc = registry_recv(&s->reg, i, &m)) == 1)
+			handle_peer(s, &s->reg.peers[i], &m);
+		if (rc == -1)
+			registry_drop(&s->reg, i);
+	}
+	if (s->parent_fd >= 0) {
+		int rc;
+		while ((rc = msg_recv(s->parent_fd, &m)) == 1)
+			handle_parent(s, &m);
+		if (rc == -1) {
+			close(s->parent_fd);
+			s->parent_fd = -1;
+			/* Gone without a word: killed.  Its tree is to be told, as
+			 * when COMMAND outlives a killed ctxrun. */
+			if (!s->parent_detached)
+				begin_done(s, DONE_PARENT_GONE, 0);
+		}
+	}
+	do {
+		n = signals_drain(&s->sig, rv, 64);
+		for (size_t i = 0; i < n; i++)
+			if (rv[i].sig != SIGCHLD)
+				handle_signal(s, &rv[i]);
+	} while (n == 64);
+	reap(s);
+}
+
+/* After every wake-up: what the phase does now. */
+static void
+advance(struct sup *s)
+{
+	if (!s->cmd_running) {
+		if (!has_children()) {
+			s->phase = PHASE_DONE;
+			return;
+		}
+		if (s->phase == PHASE_RUNNING) {
+			if (s->p->leftovers == LEFTOVERS_LEAVE) {
+				s->phase = PHASE_DONE;
+				return;
+			}
+			if (s->p->leftovers == LEFTOVERS_CANCEL)
+				begin_done(s, DONE_COMMAND_EXITED, 0);
+		} else if (s->r->ctx->grace == CTX_NEVER &&
+		    s->p->leftovers == LEFTOVERS_LEAVE) {
+			/* No KILL will come for what ignored the signal. */
+			s->phase = PHASE_DONE;
+			return;
+		}
+	}
+	int64_t now = mono_now();
+	switch (s->phase) {
+	case PHASE_RUNNING:
+		if (ctx_deadline(s->r->ctx) <= now)
+			begin_done(s, DONE_DEADLINE, 0);
+		else
+			s->wake = ctx_deadline(s->r->ctx);
+		break;
+	case PHASE_SIGNALLED:
+		if (s->wake <= now)
+			enter_killing(s);
+		break;
+	case PHASE_KILLING:
+		/* Every exit may have re-parented a survivor; and look again
+		 * when the back-off says so. */
+		enter_killing(s);
+		break;
+	case PHASE_DONE:
+		break;
+	}
+}
+
+/* ---- start ------------------------------------------------------------- */
 
 /* CTXRUN_DEPTH and CTXRUN_<depth> for COMMAND; deeper levels left by some
  * earlier environment are dropped. */
 static int
-export_context(struct sup *s)
+export_context(const struct ctx *c, pid_t self, const char *token)
 {
-	size_t depth = ctx_depth(s->o->ctx);
+	size_t depth = ctx_depth(c);
 	char name[32], num[24], *enc;
-	extern char **environ;
 
 	for (size_t i = depth + 1; i <= depth + 64; i++) {
 		snprintf(name, sizeof(name), "CTXRUN_%zu", i);
@@ -569,17 +372,18 @@ export_context(struct sup *s)
 	}
 	snprintf(name, sizeof(name), "CTXRUN_%zu", depth);
 	snprintf(num, sizeof(num), "%zu", depth);
-	if ((enc = ctx_encode(s->o->ctx, s->self, s->token)) == NULL)
+	if ((enc = ctx_encode(c, self, token)) == NULL)
 		return -1;
 	int rc = setenv("CTXRUN_DEPTH", num, 1) | setenv(name, enc, 1);
 	free(enc);
 	return rc;
 }
 
-/* A walk holds a few descriptors, and a burst one pidfd per process: raise
- * a low soft limit for ctxrun itself (COMMAND gets the caller's back), and
- * refuse one too low to work with. */
-#define FDS_NEEDED 16
+/* A walk holds a few descriptors, a burst one pidfd per process, and the
+ * registry one per connected peer: raise a low soft limit for ctxrun itself
+ * (COMMAND gets the caller's back), and refuse one too low to work with. */
+#define BURST_MAX 256
+#define FDS_WANTED 4096
 
 static int
 setup_descriptors(struct sup *s)
@@ -589,8 +393,8 @@ setup_descriptors(struct sup *s)
 	if (getrlimit(RLIMIT_NOFILE, &s->nofile) == -1)
 		return -1;
 	r = s->nofile;
-	if (r.rlim_cur < 512 && r.rlim_max > r.rlim_cur) {
-		r.rlim_cur = r.rlim_max < 512 ? r.rlim_max : 512;
+	if (r.rlim_cur < FDS_WANTED && r.rlim_max > r.rlim_cur) {
+		r.rlim_cur = r.rlim_max < FDS_WANTED ? r.rlim_max : FDS_WANTED;
 		if (setrlimit(RLIMIT_NOFILE, &r) == 0)
 			s->nofile_raised = true;
 		else
@@ -600,196 +404,203 @@ setup_descriptors(struct sup *s)
 		errno = EMFILE;
 		return -1;
 	}
-	s->burst_max = r.rlim_cur - FDS_NEEDED / 2 < BURST ?
-	    r.rlim_cur - FDS_NEEDED / 2 : BURST;
+	s->sweep.burst_max = r.rlim_cur / 2 < BURST_MAX ? r.rlim_cur / 2 : BURST_MAX;
 	return 0;
 }
 
-/* In a terminal's foreground process group, COMMAND stays in it, so that it
- * can read the terminal and Ctrl-C reaches it directly. */
-static bool
-in_terminal_foreground(pid_t pgrp)
-{
-	for (int fd = 0; fd <= 2; fd++)
-		if (tcgetpgrp(fd) == pgrp)
-			return true;
-	return false;
-}
-
-/* GNU timeout's exit status: 124 once timed out (unless
- * --preserve-status), 128+N for a signal, 137 when KILL was needed, and
- * its own death by COMMAND's signal when it did not time out. */
+/*
+ * A nested ctxrun registers with its parent before it starts anything, and
+ * waits for the answer: the parent then knows it before its COMMAND exists,
+ * and never signals that subtree itself.  A parent already done answers so,
+ * and COMMAND is not started.  0: go on; 1: not started, out says why.
+ */
 static int
-finish_gnu(struct sup *s)
+register_with_parent(struct sup *s)
 {
-	bool timed_out = s->cause == CAUSE_DEADLINE || s->cause == CAUSE_CANCEL ||
-	    s->cause == CAUSE_PARENT_CANCEL;
-	bool preserve = s->o->preserve_status;
-	int status = s->cmd_status;
+	const struct ctx *parent = s->r->ctx->parent;
+	struct received rv[64];
+	struct msg m;
 
-	if (s->cmd_code != CLD_EXITED) {
-		if (!timed_out)
-			die_of(s->cmd_status);
-		if (s->cmd_status == SIGKILL)
-			preserve = true;
-		status = 128 + s->cmd_status;
+	if (parent == NULL || parent->pid <= 0)
+		return 0;
+	int fd = registry_connect(parent->token);
+	if (fd < 0)
+		return 0;	/* gone, or another network namespace: see ctxrun(1) */
+	if (msg_send(fd, MSG_REGISTER, NULL) == -1) {
+		close(fd);
+		return 0;
 	}
-	if (timed_out && !preserve)
-		return s->cause == CAUSE_CANCEL ? s->cancel_status : EXIT_CTX_DONE;
-	return status;
-}
-
-static int
-finish(struct sup *s)
-{
-	if (s->o->gnu_timeout)
-		return finish_gnu(s);
-
-	bool ctx_ended = (s->cause == CAUSE_DEADLINE || s->cause == CAUSE_CANCEL ||
-	    s->cause == CAUSE_PARENT_CANCEL) &&
-	    (s->cmd_alive_at_cancel || s->o->wait_tree);
-	bool exited = s->cmd_code == CLD_EXITED;
-
-	if (ctx_ended) {
-		if (!s->o->quiet) {
-			const struct ctx *c = s->o->ctx, *owner = ctx_deadline_owner(c);
-			char d[40];
-			if (s->cause == CAUSE_CANCEL)
-				say(s, "cancelled: %s", s->cause_text[0] ? s->cause_text :
-				    "ctxrun cancel");
-			else if (s->cause == CAUSE_PARENT_CANCEL)
-				say(s, "cancelled by the enclosing context '%s'",
-				    c->parent ? c->parent->name : "?");
-			else {
-				/* The budget this ctxrun had, to the millisecond. */
-				int64_t budget = ctx_deadline(c) - s->o->start + NS_PER_MS / 2;
-				format_duration(budget - budget % NS_PER_MS, d, sizeof(d));
-				if (owner == c)
-					say(s, "deadline exceeded after %s", d);
-				else
-					say(s, "deadline exceeded after %s (inherited from '%s')",
-					    d, owner->name);
-			}
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = s->sig.fd, .events = POLLIN },
+		};
+		int64_t left = ctx_deadline(s->r->ctx) - mono_now();
+		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
+		if (left <= 0) {
+			s->out->cause = DONE_DEADLINE;
+			break;
 		}
-		if (s->o->preserve_status)
-			return exited ? s->cmd_status : 128 + s->cmd_status;
-		return s->cause == CAUSE_CANCEL ? s->cancel_status : EXIT_CTX_DONE;
+		if (ppoll(fds, 2, left == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
+		    errno != EINTR)
+			break;
+		size_t n = signals_drain(&s->sig, rv, 64);
+		for (size_t i = 0; i < n; i++) {
+			if (sigismember(&s->p->ending, rv[i].sig)) {
+				s->out->cause = DONE_SIGNAL;
+				s->out->signal = rv[i].sig;
+			} else if (sigismember(&s->p->as_deadline, rv[i].sig))
+				s->out->cause = DONE_DEADLINE;
+		}
+		if (s->out->cause != DONE_NOT_YET)
+			break;
+		if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+			continue;
+		int rc = msg_recv(fd, &m);
+		if (rc == 0)
+			continue;
+		if (rc == 1 && m.kind == MSG_ACK) {
+			s->parent_fd = fd;
+			return 0;
+		}
+		if (rc == 1 && m.kind == MSG_REFUSED)
+			break;	/* signalled like any process, then */
+		if (rc == 1 && m.kind == MSG_DONE) {
+			s->out->cause = m.cause == DONE_SIGNAL ? DONE_SIGNAL :
+			    m.cause == DONE_DEADLINE ? DONE_DEADLINE : DONE_PARENT_CANCEL;
+			s->out->signal = m.cause == DONE_SIGNAL ? m.signal : 0;
+		} else
+			s->out->cause = DONE_PARENT_GONE;
+		break;
 	}
-	if (exited)
-		return s->cmd_status;
-	if (s->cause == CAUSE_SIGNAL && s->cmd_alive_at_cancel)
-		die_of(s->cause_sig);
-	die_of(s->cmd_status);
+	close(fd);
+	if (s->out->cause == DONE_NOT_YET)
+		return 0;
+	s->out->command_alive_at_done = true;	/* it would have been */
+	return 1;
 }
 
-int
-supervise(struct run_opts *o)
+static int
+start_command(struct sup *s)
 {
-	struct sup s = { .o = o, .sfd = -1, .csock = -1, .recheck_at = CTX_NEVER };
-	struct spawn_attr attr = { 0 };
+	const struct policy *p = s->p;
+	struct spawn_attr attr = {
+		.child_mask = &s->sig.orig_mask,
+		.child_default = &s->sig.child_default,
+		.restore_sigchld_ign = s->sig.sigchld_was_ignored,
+		.new_pgrp = !s->shares_group,
+		.deathsig = p->first_signal,
+		.nofile = s->nofile_raised ? &s->nofile : NULL,
+	};
 	int err;
 
-	s.self = getpid();
-	/* GNU timeout runs in a process group of its own, with COMMAND. */
-	if (o->gnu_timeout && !o->foreground)
-		setpgid(0, 0);
-	s.pgrp = getpgrp();
-	s.tree.self = s.self;
-	if (setup_descriptors(&s) == -1) {
-		fprintf(stderr, "ctxrun: the limit of %llu open files is too low to "
-		    "supervise a tree (%d needed)\n",
-		    (unsigned long long)s.nofile.rlim_cur, FDS_NEEDED);
-		return EXIT_CTX_FAILED;
+	s->cmd = spawn_command(s->r->argv, &attr, &err);
+	if (s->cmd < 0) {
+		s->out->failure = err == 0 ? RUN_FORK : RUN_EXEC;
+		s->out->err = err == 0 ? errno : err;
+		return -1;
 	}
-	if (setup_signals(&s) == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
-	    (s.csock = csock_open(s.token)) == -1 || export_context(&s) == -1) {
-		fprintf(stderr, "ctxrun: cannot set up supervision: %s\n", strerror(errno));
-		return EXIT_CTX_FAILED;
-	}
-	const struct ctx *parent = o->ctx->parent;
-	if (parent != NULL && parent->pid > 0) {
-		struct ctx_msg m = { .kind = MSG_NESTED, .num1 = s.self };
-		strlcpy(m.text, s.token, sizeof(m.text));
-		(void)csock_send(parent->token, &m);	/* best effort: see tree.c */
-	}
+	s->cmd_running = true;
+	s->out->started = true;
+	s->sweep.command = s->cmd;
+	return 0;
+}
 
-	s.shares_group = o->foreground || o->gnu_timeout ||
-	    in_terminal_foreground(s.pgrp);
-	attr.child_mask = &s.orig_mask;
-	attr.restore_sigchld_ign = s.sigchld_was_ignored;
-	attr.default_ttin_ttou = o->gnu_timeout;
-	attr.new_pgrp = !s.shares_group;
-	attr.deathsig = o->first_signal;
-	attr.nofile = s.nofile_raised ? &s.nofile : NULL;
-	s.cmd = spawn_command(o->argv, &attr, &err);
-	if (s.cmd < 0 && err == 0) {
-		fprintf(stderr, "%s: cannot start a process: %s\n",
-		    o->gnu_timeout ? "timeout" : "ctxrun", strerror(errno));
-		return EXIT_CTX_FAILED;
-	}
-	if (s.cmd < 0) {
-		fprintf(stderr, o->gnu_timeout ? "timeout: failed to run command '%s': %s\n" :
-		    "ctxrun: cannot run '%s': %s\n", o->argv[0], strerror(err));
-		return err == ENOENT || err == ENOTDIR ? EXIT_NOT_FOUND : EXIT_CANNOT_RUN;
-	}
-	s.cmd_running = true;
+static void
+loop(struct sup *s)
+{
+	struct pollfd *fds = NULL;
+	size_t cap = 0;
 
-	for (;;) {
-		reap(&s);
-		if (!s.cmd_running) {
-			/* GNU timeout leaves leftovers alone, and has no KILL to
-			 * send to them without -k. */
-			if (o->gnu_timeout && (s.cause == CAUSE_NONE || s.kill_at == CTX_NEVER))
-				break;
-			if (!has_children())
-				break;
-			if (s.cause == CAUSE_NONE && !o->wait_tree)
-				begin_cancel(&s, CAUSE_COMMAND_EXITED);
+	advance(s);
+	while (s->phase != PHASE_DONE) {
+		size_t n = 2 + (s->parent_fd >= 0) + s->reg.npeers;
+		if (n > cap) {
+			struct pollfd *v = reallocarray(fds, n, sizeof(*v));
+			if (v != NULL) {
+				fds = v;
+				cap = n;
+			}
 		}
-		int64_t now = mono_now(), wake;
-		if (s.cause == CAUSE_NONE && ctx_deadline(o->ctx) <= now)
-			begin_cancel(&s, CAUSE_DEADLINE);
-		if (s.cause != CAUSE_NONE && !s.kill_phase && now >= s.kill_at) {
-			s.kill_phase = true;
-			kill_sweep(&s);
-		} else if (s.kill_phase && now >= s.recheck_at)
-			kill_sweep(&s);
+		n = n < cap ? n : cap;
+		size_t k = 0;
+		fds[k++] = (struct pollfd){ .fd = s->sig.fd, .events = POLLIN };
+		fds[k++] = (struct pollfd){ .fd = s->reg.listen_fd, .events = POLLIN };
+		if (s->parent_fd >= 0 && k < n)
+			fds[k++] = (struct pollfd){ .fd = s->parent_fd, .events = POLLIN };
+		for (size_t i = 0; i < s->reg.npeers && k < n; i++)
+			fds[k++] = (struct pollfd){ .fd = s->reg.peers[i].fd, .events = POLLIN };
 
-		if (s.cause == CAUSE_NONE)
-			wake = ctx_deadline(o->ctx);
-		else if (!s.kill_phase)
-			wake = s.kill_at;
-		else
-			wake = s.recheck_at;
-
-		struct pollfd fds[2] = {
-			{ .fd = s.sfd, .events = POLLIN },
-			{ .fd = s.csock, .events = POLLIN },
-		};
 		struct timespec ts, *tsp = NULL;
-		if (wake != CTX_NEVER) {
-			int64_t left = wake - mono_now();
+		if (s->wake != CTX_NEVER) {
+			int64_t left = s->wake - mono_now();
 			if (left < 0)
 				left = 0;
 			ts.tv_sec = left / NS_PER_SEC;
 			ts.tv_nsec = left % NS_PER_SEC;
 			tsp = &ts;
 		}
-		if (ppoll(fds, 2, tsp, NULL) == -1 && errno != EINTR) {
-			say(&s, "ppoll: %s", strerror(errno));
-			break;
+		if (ppoll(fds, k, tsp, NULL) == -1 && errno != EINTR) {
+			/* Cannot wait: look again in a while rather than spin. */
+			struct timespec pause = { 0, 50 * NS_PER_MS };
+			nanosleep(&pause, NULL);
 		}
-		if (fds[0].revents & POLLIN)
-			handle_signals(&s);
-		if (fds[1].revents & POLLIN)
-			handle_messages(&s);
-		/* In the kill phase, every exit may have re-parented a survivor. */
-		if (s.kill_phase && (fds[0].revents & POLLIN))
-			kill_sweep(&s);
+		wake_up(s);
+		advance(s);
 	}
-	free(s.signalled);
-	free(s.tree.nested);
-	close(s.sfd);
-	close(s.csock);
-	return finish(&s);
+	free(fds);
+}
+
+void
+supervise(const struct run *r, struct outcome *out)
+{
+	struct sup s = { .r = r, .p = r->policy, .out = out, .tty = -1,
+	    .parent_fd = -1, .wake = CTX_NEVER };
+	const struct policy *p = r->policy;
+
+	memset(out, 0, sizeof(*out));
+	s.reg.listen_fd = -1;
+	s.sig.fd = -1;
+	s.self = getpid();
+	s.sweep.self = s.self;
+	s.sweep.reg = &s.reg;
+
+	/* GNU timeout runs in a process group of its own, with COMMAND. */
+	if (p->own_pgrp && !p->foreground)
+		setpgid(0, 0);
+	/* With a controlling terminal (whatever fds 0-2 are), COMMAND stays in
+	 * ctxrun's process group: where the shell's job control puts ctxrun,
+	 * foreground or background, then fg, COMMAND is too, and it can read
+	 * the terminal or /dev/tty without being stopped. */
+	s.tty = open("/dev/tty", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	s.shares_group = p->foreground || p->own_pgrp || s.tty >= 0;
+	s.sweep.shares_group = s.shares_group;
+
+	if (setup_descriptors(&s) == -1) {
+		out->failure = RUN_FD_LIMIT;
+		out->err = (int)s.nofile.rlim_cur;
+		goto end;
+	}
+	if (signals_catch(&s.sig, p) == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
+	    registry_open(&s.reg) == -1 || export_context(r->ctx, s.self, s.reg.token) == -1) {
+		out->failure = RUN_SETUP;
+		out->err = errno;
+		goto end;
+	}
+	if (register_with_parent(&s) == 1 || start_command(&s) == -1)
+		goto end;
+	loop(&s);
+	/* Leaving leftovers running (GNU timeout): nested ctxruns among them
+	 * must not take our exit for a kill. */
+	for (size_t i = 0; i < s.reg.npeers; i++)
+		if (s.reg.peers[i].nested)
+			(void)msg_send(s.reg.peers[i].fd, MSG_DETACH, NULL);
+end:
+	registry_close(&s.reg);
+	if (s.parent_fd >= 0)
+		close(s.parent_fd);
+	if (s.sig.fd >= 0)
+		close(s.sig.fd);
+	if (s.tty >= 0)
+		close(s.tty);
 }

@@ -151,14 +151,14 @@ queue_children(struct queue *q, pid_t pid, long nthreads, char **buf, size_t *ca
 }
 
 int
-tree_walk(struct tree *t, visit_fn visit, void *arg)
+tree_walk(pid_t self, visit_fn visit, void *arg)
 {
 	struct queue q = { 0 };
 	char *buf = NULL;
 	size_t cap = 0;
 	int rc = 0;
 
-	if (queue_children(&q, t->self, 1, &buf, &cap) == -1)	/* ctxrun has one thread */
+	if (queue_children(&q, self, 1, &buf, &cap) == -1)	/* ctxrun has one thread */
 		rc = -1;
 	for (; rc == 0 && q.head < q.len; q.head++) {
 		struct pending pp = q.v[q.head];
@@ -173,14 +173,18 @@ tree_walk(struct tree *t, visit_fn visit, void *arg)
 		/* Still the process its parent listed, or one of ours since its
 		 * parent died: either way a process of the tree. */
 		if (read_stat(pp.pid, &p, &nthreads, &buf, &cap) == 0 &&
-		    (p.ppid == pp.ppid || p.ppid == t->self)) {
+		    (p.ppid == pp.ppid || p.ppid == self)) {
+			/* A leader whose main thread exited shows Z while its
+			 * other threads run, and they may have children: it is
+			 * alive until it is reaped. */
+			p.alive = (p.state != 'Z' && p.state != 'X') || nthreads > 1;
 			/* Children first: visiting may signal the process, and once it
 			 * is dead its children are listed nowhere until re-parented. */
 			size_t before = q.len;
-			if (p.state != 'Z' &&
+			if (p.alive &&
 			    queue_children(&q, p.pid, nthreads, &buf, &cap) == -1)
 				rc = -1;
-			if (!visit(t, &p, arg))
+			if (!visit(&p, arg))
 				q.len = before;
 		}
 		if (p.pidfd >= 0)
@@ -216,4 +220,41 @@ tree_proc_usable(void)
 		free(buf);
 	}
 	return usable;
+}
+
+char
+proc_state(pid_t pid)
+{
+	struct proc p;
+	char *buf = NULL;
+	size_t cap = 0;
+	long nthreads;
+	int rc = read_stat(pid, &p, &nthreads, &buf, &cap);
+
+	free(buf);
+	return rc == 0 ? p.state : 0;
+}
+
+bool
+tree_contains(pid_t self, pid_t pid)
+{
+	struct proc p;
+	char *buf = NULL;
+	size_t cap = 0;
+	long nthreads;
+	bool found = false;
+
+	/* Every orphan of the tree is re-parented to self (the subreaper), so
+	 * the chain of parents of a process of the tree reaches self. */
+	for (int hops = 0; pid > 1 && hops < 4096; hops++) {
+		if (pid == self) {
+			found = true;
+			break;
+		}
+		if (read_stat(pid, &p, &nthreads, &buf, &cap) == -1)
+			break;
+		pid = p.ppid;
+	}
+	free(buf);
+	return found;
 }

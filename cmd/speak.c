@@ -1,0 +1,266 @@
+/*
+ * What ctxrun says, and how it ends: the supervisor's events and outcome
+ * turned into lines on stderr, in ctxrun's words or GNU timeout's, and into
+ * an exit status or a death by signal.
+ *
+ * A line is one write(2).  When stderr is gone (a closed pipe, a full disk)
+ * ctxrun stops talking: nothing it fails to say changes what it does to the
+ * tree or how it exits.  The SIGPIPE such a write raises is blocked and
+ * dropped by the supervisor.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "../lib/ctxrun.h"
+#include "cmd.h"
+
+void
+speak_line(struct speaker *sp, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n = 0;
+
+	if (sp->stderr_broken)
+		return;
+	if (sp->gnu)
+		n = snprintf(line, sizeof(line), "timeout: ");
+	else
+		n = snprintf(line, sizeof(line), "ctxrun: %s: ", sp->name);
+	if (n < 0 || (size_t)n >= sizeof(line))
+		n = 0;
+	va_start(ap, fmt);
+	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
+	va_end(ap);
+	if (m < 0)
+		return;
+	n += m;
+	if ((size_t)n > sizeof(line) - 2)
+		n = sizeof(line) - 2;
+	line[n++] = '\n';
+	ssize_t w;
+	do
+		w = write(STDERR_FILENO, line, (size_t)n);
+	while (w < 0 && errno == EINTR);
+	if (w < 0)
+		sp->stderr_broken = true;
+}
+
+static const char *
+cause_words(enum done_cause cause)
+{
+	switch (cause) {
+	case DONE_DEADLINE:
+		return "deadline exceeded";
+	case DONE_CANCEL:
+	case DONE_PARENT_CANCEL:
+	case DONE_PARENT_GONE:
+		return "cancelled";
+	case DONE_SIGNAL:
+		return "signal received";
+	case DONE_COMMAND_EXITED:
+		return "command exited, cleaning up its tree";
+	default:
+		return "";
+	}
+}
+
+static const char *
+plural(size_t n)
+{
+	return n == 1 ? "" : "es";
+}
+
+void
+speak_event(const struct event *ev, void *arg)
+{
+	struct speaker *sp = arg;
+	char name[16], grace[40];
+
+	if (ev->kind == EV_TREE_UNREADABLE) {
+		speak_line(sp, "cannot read the process tree: %s", strerror(ev->err));
+		return;
+	}
+	if (!sp->verbose)
+		return;
+	signal_name(ev->sig, name, sizeof(name));
+	if (sp->gnu) {
+		/* GNU timeout names each signal it sends, KILL once. */
+		if (ev->kind == EV_KILLED && sp->kill_said++ > 0)
+			return;
+		speak_line(sp, "sending signal %s to command '%s'", name, sp->command);
+		return;
+	}
+	switch (ev->kind) {
+	case EV_SIGNALLED:
+		speak_line(sp, "sent %s to %zu process%s (%s)%s", name, ev->count,
+		    plural(ev->count), cause_words(ev->cause),
+		    ev->nested_told ? "; told the nested ctxruns" : "");
+		break;
+	case EV_FORWARDED:
+		if (ev->from_terminal)
+			speak_line(sp, "passed %s from the terminal to %zu process%s "
+			    "outside its group%s", name, ev->count, plural(ev->count),
+			    ev->nested_told ? "; told the nested ctxruns" : "");
+		else if (ev->count == 1)
+			speak_line(sp, "forwarded %s to the command", name);
+		else
+			speak_line(sp, "forwarded %s to %zu processes", name, ev->count);
+		break;
+	case EV_KILLED:
+		format_duration(ev->grace, grace, sizeof(grace));
+		speak_line(sp, "sent KILL to %zu process%s (grace period of %s over)",
+		    ev->count, plural(ev->count), grace);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+die_of(int sig)
+{
+	struct rlimit none = { 0, 0 };
+	sigset_t only;
+
+	/* No core dump: COMMAND's was the one that mattered. */
+	prctl(PR_SET_DUMPABLE, 0);
+	setrlimit(RLIMIT_CORE, &none);
+	signal(sig, SIG_DFL);
+	sigemptyset(&only);
+	sigaddset(&only, sig);
+	raise(sig);
+	sigprocmask(SIG_UNBLOCK, &only, NULL);
+	/* Still here: a signal whose default is to ignore or stop, or ctxrun
+	 * is PID 1 of a namespace.  The shell's convention is the next best. */
+	_exit(128 + sig);
+}
+
+/* The line that says why nothing ran. */
+static int
+failed(struct speaker *sp, const struct outcome *o, char **argv)
+{
+	switch (o->failure) {
+	case RUN_FD_LIMIT:
+		speak_line(sp, "the limit of %d open files is too low to supervise "
+		    "a tree (%d needed)", o->err, FDS_NEEDED);
+		return EXIT_CTX_FAILED;
+	case RUN_SETUP:
+		speak_line(sp, "cannot set up supervision: %s", strerror(o->err));
+		return EXIT_CTX_FAILED;
+	case RUN_FORK:
+		speak_line(sp, "cannot start a process: %s", strerror(o->err));
+		return EXIT_CTX_FAILED;
+	case RUN_EXEC:
+		if (sp->gnu)
+			speak_line(sp, "failed to run command '%s': %s", argv[0],
+			    strerror(o->err));
+		else
+			speak_line(sp, "cannot run '%s': %s", argv[0], strerror(o->err));
+		return o->err == ENOENT || o->err == ENOTDIR ? EXIT_NOT_FOUND :
+		    EXIT_CANNOT_RUN;
+	default:
+		return EXIT_CTX_FAILED;
+	}
+}
+
+static bool
+ended_by_context(enum done_cause c)
+{
+	return c == DONE_DEADLINE || c == DONE_CANCEL || c == DONE_PARENT_CANCEL ||
+	    c == DONE_PARENT_GONE;
+}
+
+/* GNU timeout's exit status: 124 once timed out (unless
+ * --preserve-status), 128+N for a signal, 137 when KILL was needed, and
+ * its own death by COMMAND's signal when it did not time out. */
+static int
+conclude_gnu(const struct outcome *o, bool preserve)
+{
+	bool timed_out = ended_by_context(o->cause);
+	int status = o->command_status;
+
+	if (!o->started) {
+		if (o->cause == DONE_SIGNAL)
+			die_of(o->signal);
+		return EXIT_CTX_DONE;
+	}
+	if (o->command_code != CLD_EXITED) {
+		if (!timed_out)
+			die_of(o->command_status);
+		if (o->command_status == SIGKILL)
+			preserve = true;
+		status = 128 + o->command_status;
+	}
+	if (timed_out && !preserve)
+		return o->cause == DONE_CANCEL ? o->cancel_status : EXIT_CTX_DONE;
+	return status;
+}
+
+static void
+say_why(struct speaker *sp, const struct outcome *o)
+{
+	const struct ctx *c = sp->ctx, *owner = ctx_deadline_owner(c);
+	char d[40];
+
+	switch (o->cause) {
+	case DONE_CANCEL:
+		speak_line(sp, "cancelled: %s", o->cancel_text[0] ? o->cancel_text :
+		    "ctxrun cancel");
+		break;
+	case DONE_PARENT_CANCEL:
+		speak_line(sp, "cancelled by the enclosing context '%s'",
+		    c->parent ? c->parent->name : "?");
+		break;
+	case DONE_PARENT_GONE:
+		speak_line(sp, "cancelled: the enclosing ctxrun '%s' (pid %d) was killed",
+		    c->parent ? c->parent->name : "?", c->parent ? (int)c->parent->pid : 0);
+		break;
+	default: {
+		/* The budget this ctxrun had, to the millisecond. */
+		int64_t budget = ctx_deadline(c) - sp->start + NS_PER_MS / 2;
+		format_duration(budget - budget % NS_PER_MS, d, sizeof(d));
+		if (owner == c)
+			speak_line(sp, "deadline exceeded after %s", d);
+		else
+			speak_line(sp, "deadline exceeded after %s (inherited from '%s')",
+			    d, owner->name);
+	}
+	}
+}
+
+int
+conclude(struct speaker *sp, const struct outcome *o, char **argv,
+    bool preserve, bool wait_tree)
+{
+	if (o->failure != RUN_OK)
+		return failed(sp, o, argv);
+	if (sp->gnu)
+		return conclude_gnu(o, preserve);
+
+	bool ctx_ended = ended_by_context(o->cause) &&
+	    (o->command_alive_at_done || wait_tree);
+	bool exited = o->command_code == CLD_EXITED;
+
+	if (ctx_ended) {
+		if (!sp->quiet)
+			say_why(sp, o);
+		if (preserve && o->started)
+			return exited ? o->command_status : 128 + o->command_status;
+		return o->cause == DONE_CANCEL ? o->cancel_status : EXIT_CTX_DONE;
+	}
+	if (!o->started && o->cause == DONE_SIGNAL)
+		die_of(o->signal);
+	if (exited)
+		return o->command_status;
+	if (o->cause == DONE_SIGNAL && o->command_alive_at_done)
+		die_of(o->signal);
+	die_of(o->command_status);
+}

@@ -1,0 +1,206 @@
+/*
+ * The registry: how processes of a tree talk to their ctxrun.
+ *
+ * A SOCK_SEQPACKET socket in the abstract namespace, "\0ctxrun-" and 32
+ * random hex digits: nothing on the file system, gone when ctxrun dies.
+ * A connection, unlike the datagram it replaces, cannot be lost to a full
+ * queue (connect waits for room in the backlog), keeps message boundaries,
+ * tells each side when the other goes away, and carries the peer's pid and
+ * uid from the kernel (SO_PEERCRED).  The name is not a secret (it is
+ * listed in /proc/net/unix): the supervisor decides whom to trust from
+ * those credentials.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctxrun.h"
+
+static socklen_t
+address(const char *token, struct sockaddr_un *sa)
+{
+	memset(sa, 0, sizeof(*sa));
+	sa->sun_family = AF_UNIX;
+	int n = snprintf(sa->sun_path + 1, sizeof(sa->sun_path) - 1, "ctxrun-%s", token);
+	return (socklen_t)(offsetof(struct sockaddr_un, sun_path) + 1 + (size_t)n);
+}
+
+int
+registry_open(struct registry *r)
+{
+	unsigned char rnd[16];
+	struct sockaddr_un sa;
+
+	memset(r, 0, sizeof(*r));
+	r->listen_fd = -1;
+	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
+		return -1;
+	for (int i = 0; i < 16; i++)
+		snprintf(r->token + 2 * i, 3, "%02x", rnd[i]);
+	r->listen_fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (r->listen_fd < 0)
+		return -1;
+	if (bind(r->listen_fd, (struct sockaddr *)&sa, address(r->token, &sa)) == -1 ||
+	    listen(r->listen_fd, SOMAXCONN) == -1) {
+		int e = errno;
+		close(r->listen_fd);
+		r->listen_fd = -1;
+		errno = e;
+		return -1;
+	}
+	return 0;
+}
+
+void
+registry_close(struct registry *r)
+{
+	for (size_t i = 0; i < r->npeers; i++)
+		close(r->peers[i].fd);
+	free(r->peers);
+	r->peers = NULL;
+	r->npeers = r->cap = 0;
+	if (r->listen_fd >= 0)
+		close(r->listen_fd);
+	r->listen_fd = -1;
+}
+
+int
+registry_accept(struct registry *r)
+{
+	for (;;) {
+		int fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			/* EMFILE: the peer waits in the backlog until a
+			 * descriptor is free; nothing is lost. */
+			return errno == EAGAIN || errno == EWOULDBLOCK ||
+			    errno == EMFILE || errno == ENFILE ? 0 : -1;
+		}
+		struct ucred cred;
+		socklen_t len = sizeof(cred);
+		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+			close(fd);
+			continue;
+		}
+		if (r->npeers == r->cap) {
+			size_t cap = r->cap ? r->cap * 2 : 8;
+			struct peer *v = reallocarray(r->peers, cap, sizeof(*v));
+			if (v == NULL) {
+				close(fd);
+				return -1;
+			}
+			r->peers = v;
+			r->cap = cap;
+		}
+		r->peers[r->npeers++] = (struct peer){ .fd = fd, .pid = cred.pid,
+		    .uid = cred.uid };
+	}
+}
+
+int
+msg_recv(int fd, struct msg *m)
+{
+	ssize_t n;
+
+	do
+		n = recv(fd, m, sizeof(*m), MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		return 0;
+	if (n != (ssize_t)sizeof(*m) || m->version != MSG_VERSION)
+		return -1;	/* closed, or not one of ours */
+	m->text[sizeof(m->text) - 1] = '\0';
+	return 1;
+}
+
+int
+registry_recv(struct registry *r, size_t i, struct msg *m)
+{
+	return msg_recv(r->peers[i].fd, m);
+}
+
+void
+registry_drop(struct registry *r, size_t i)
+{
+	close(r->peers[i].fd);
+	r->peers[i] = r->peers[--r->npeers];
+}
+
+struct peer *
+registry_nested(struct registry *r, pid_t pid)
+{
+	for (size_t i = 0; i < r->npeers; i++)
+		if (r->peers[i].nested && r->peers[i].pid == pid)
+			return &r->peers[i];
+	return NULL;
+}
+
+int
+msg_send(int fd, uint32_t kind, const struct msg *fields)
+{
+	struct msg m = { 0 };
+	ssize_t n;
+
+	if (fields != NULL)
+		m = *fields;
+	m.version = MSG_VERSION;
+	m.kind = kind;
+	/* MSG_NOSIGNAL: a peer that went away is an error here, not a
+	 * SIGPIPE raised on ctxrun. */
+	do
+		n = send(fd, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+	while (n < 0 && errno == EINTR);
+	return n == (ssize_t)sizeof(m) ? 0 : -1;
+}
+
+int
+registry_connect(const char *token)
+{
+	struct sockaddr_un sa;
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+
+	if (fd < 0)
+		return -1;
+	while (connect(fd, (struct sockaddr *)&sa, address(token, &sa)) == -1) {
+		if (errno == EINTR)
+			continue;
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+int
+registry_call(const char *token, uint32_t kind, const struct msg *m,
+    struct msg *reply)
+{
+	int fd = registry_connect(token), rc;
+
+	if (fd < 0)
+		return -1;
+	if (msg_send(fd, kind, m) == -1) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	struct pollfd pfd = { .fd = fd, .events = POLLIN };
+	while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+		;
+	rc = msg_recv(fd, reply);
+	close(fd);
+	if (rc != 1) {
+		errno = ECONNRESET;
+		return -1;
+	}
+	return reply->kind == MSG_ACK ? 0 : 1;
+}

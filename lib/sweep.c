@@ -1,0 +1,245 @@
+/*
+ * Sweeps: signalling the whole tree below ctxrun, read from /proc.
+ *
+ * The first signal goes once to every live process of the tree; nested
+ * ctxruns are told instead (through the registry) and their subtrees left
+ * to them.  KILL goes to everything, nested subtrees included, pass after
+ * pass.  A terminal's signal goes only where the terminal did not send it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "ctxrun.h"
+#include "sweep.h"
+
+/* The first signal goes out in bursts: a pass collects the pidfds of the
+ * processes it finds, and they are signalled together at the end of it.
+ * Signalling while walking would start hundreds of exits that compete for
+ * the CPU with the walk itself, and re-parent children mid-walk. */
+#define BURST 256
+/* Processes fork while the tree is walked: walk again until a pass finds
+ * nobody new, but not forever: a tree that keeps forking would keep ctxrun
+ * busy, and what it forks from now on gets KILL at the end of the grace. */
+#define MAX_FIRST_PASSES 4
+
+struct pass {
+	struct sweep *s;
+	int sig;
+	pid_t skip_pgrp;        /* already told by the terminal; 0: none */
+	const struct msg *tell; /* what nested ctxruns are sent, if any */
+	bool to_nested;         /* nested ctxruns get sig themselves */
+	pid_t *seen;
+	size_t nseen, capseen;
+	size_t added;
+	struct proc burst[BURST];
+	size_t nburst;
+	struct event *ev;
+};
+
+static bool
+seen(const struct pass *ps, pid_t pid)
+{
+	for (size_t i = 0; i < ps->nseen; i++)
+		if (ps->seen[i] == pid)
+			return true;
+	return false;
+}
+
+static int
+remember(struct pass *ps, pid_t pid)
+{
+	if (ps->nseen == ps->capseen) {
+		size_t cap = ps->capseen ? ps->capseen * 2 : 64;
+		pid_t *v = reallocarray(ps->seen, cap, sizeof(*v));
+		if (v == NULL)
+			return -1;
+		ps->seen = v;
+		ps->capseen = cap;
+	}
+	ps->seen[ps->nseen++] = pid;
+	return 0;
+}
+
+static void
+flush_burst(struct pass *ps)
+{
+	for (size_t i = 0; i < ps->nburst; i++) {
+		struct proc *p = &ps->burst[i];
+		if (ps->sig != 0 && tree_signal(p, ps->sig) == 0) {
+			ps->ev->count++;
+			/* A stopped process would not act on it until continued. */
+			if (p->state == 'T' && ps->sig != SIGKILL && ps->sig != SIGCONT)
+				tree_signal(p, SIGCONT);
+		}
+		if (p->pidfd >= 0)
+			close(p->pidfd);
+	}
+	ps->nburst = 0;
+}
+
+/* A nested ctxrun that can act on a message: stopped by job control, it is
+ * continued; stopped by a debugger, it cannot read, and its subtree is
+ * signalled here like any other. */
+static bool
+tell_nested(struct pass *ps, struct peer *n, const struct proc *p)
+{
+	if (n->told)
+		return true;
+	if (p->state == 't' || msg_send(n->fd, ps->tell->kind, ps->tell) == -1)
+		return false;
+	if (p->state == 'T')
+		kill(n->pid, SIGCONT);
+	n->told = true;
+	ps->ev->nested_told++;
+	return true;
+}
+
+static bool
+visit_first(struct proc *p, void *arg)
+{
+	struct pass *ps = arg;
+	struct peer *n = registry_nested(ps->s->reg, p->pid);
+
+	/* A nested ctxrun's subtree is its own to tell.  For a terminal's
+	 * signal it was told, or got it from the terminal itself. */
+	if (n != NULL && ps->to_nested) {
+		if (!seen(ps, p->pid) && remember(ps, p->pid) == 0 &&
+		    tree_signal(p, ps->sig) == 0)
+			ps->ev->count++;
+		return false;
+	}
+	if (n != NULL && (ps->tell == NULL || tell_nested(ps, n, p)))
+		return false;
+	if (seen(ps, p->pid) || remember(ps, p->pid) == -1)
+		return true;
+	ps->added++;
+	if (ps->skip_pgrp != 0 && p->pgrp == ps->skip_pgrp) {
+		ps->ev->by_terminal++;
+		return true;
+	}
+	ps->burst[ps->nburst++] = *p;
+	p->pidfd = -1;		/* ours now, closed by flush_burst */
+	if (ps->nburst == ps->s->burst_max)
+		flush_burst(ps);
+	return true;
+}
+
+static void
+walk_passes(struct pass *ps)
+{
+	int passes = 0;
+
+	do {
+		ps->added = 0;
+		int rc = tree_walk(ps->s->self, visit_first, ps);
+		flush_burst(ps);
+		if (rc == -1) {
+			ps->ev->kind = EV_TREE_UNREADABLE;
+			ps->ev->err = errno;
+			break;
+		}
+	} while (ps->added > 0 && ++passes < MAX_FIRST_PASSES);
+	free(ps->seen);
+}
+
+/* Without a /proc of our PID namespace: as PID 1 of a namespace, the tree is
+ * every other process of it; elsewhere only COMMAND's group can be reached. */
+static void
+signal_without_proc(struct sweep *s, int sig)
+{
+	kill(s->self == 1 ? -1 : (s->shares_group ? s->command : -s->command), sig);
+}
+
+void
+sweep_first(struct sweep *s, int sig, const struct msg *tell, struct event *ev)
+{
+	struct pass ps = { .s = s, .sig = sig, .tell = tell, .ev = ev };
+
+	ev->sig = sig;
+	if (!tree_proc_usable()) {
+		if (sig != 0)
+			signal_without_proc(s, sig);
+		return;
+	}
+	/* The registry first: a nested ctxrun is told before its subtree is
+	 * walked, and passes the word on while this one walks. */
+	for (size_t i = 0; tell != NULL && i < s->reg->npeers; i++) {
+		struct peer *n = &s->reg->peers[i];
+		if (!n->nested || n->told)
+			continue;
+		struct proc p = { .pid = n->pid, .state = proc_state(n->pid) };
+		if (p.state != 0)
+			tell_nested(&ps, n, &p);
+	}
+	walk_passes(&ps);
+}
+
+void
+sweep_terminal(struct sweep *s, int sig, pid_t fg, struct event *ev)
+{
+	struct pass ps = { .s = s, .sig = sig, .skip_pgrp = fg, .ev = ev };
+	struct msg m = { .signal = sig, .fg_pgrp = fg };
+
+	ev->sig = sig;
+	if (!tree_proc_usable())
+		return;
+	/* A nested ctxrun outside the terminal's group is told; inside it, it
+	 * got the signal itself.  Either way its subtree is its own. */
+	for (size_t i = 0; i < s->reg->npeers; i++) {
+		struct peer *n = &s->reg->peers[i];
+		if (n->nested && getpgid(n->pid) != fg &&
+		    msg_send(n->fd, MSG_TERMINAL_SIGNAL, &m) == 0)
+			ev->nested_told++;
+	}
+	walk_passes(&ps);
+}
+
+void
+sweep_forward(struct sweep *s, int sig, struct event *ev)
+{
+	struct pass ps = { .s = s, .sig = sig, .to_nested = true, .ev = ev };
+
+	ev->sig = sig;
+	if (!tree_proc_usable()) {
+		signal_without_proc(s, sig);
+		return;
+	}
+	walk_passes(&ps);
+}
+
+struct kill_pass {
+	size_t live;
+};
+
+static bool
+visit_kill(struct proc *p, void *arg)
+{
+	struct kill_pass *kp = arg;
+
+	if (p->alive) {
+		tree_signal(p, SIGKILL);
+		kp->live++;
+	}
+	return true;
+}
+
+size_t
+sweep_kill(struct sweep *s, struct event *ev)
+{
+	struct kill_pass kp = { 0 };
+
+	ev->sig = SIGKILL;
+	if (!tree_proc_usable()) {
+		signal_without_proc(s, SIGKILL);
+		return 1;	/* cannot count: look again until no child is left */
+	}
+	if (tree_walk(s->self, visit_kill, &kp) == -1) {
+		ev->kind = EV_TREE_UNREADABLE;
+		ev->err = errno;
+	}
+	ev->count = kp.live;
+	return kp.live;
+}
