@@ -116,10 +116,13 @@ SAN_SCENARIOS = $(filter-out tests/bats/completions.bats tests/bats/install.bats
 valgrind: build/ctxrun
 	@sh tests/valgrind.sh build/ctxrun
 
-# make stress: 1000 randomised runs (minutes); check runs a short one.
+# make stress: 1000 randomised runs (minutes), hostile shapes included (see
+# tests/stress/stress.py); check runs a short one.
 STRESS_RUNS ?= 1000
 stress: deps-check build/ctxrun
-	python3 tests/stress/stress.py --runs $(STRESS_RUNS) --killed 20 build/ctxrun
+	python3 tests/stress/stress.py --runs $(STRESS_RUNS) --killed 20 \
+		--shapes plain,setsid,double,ignore,forking,zombie,stopped,stopped-nested,otheruser,sigflood,closedpipe \
+		build/ctxrun
 # Shared CI machines are slow at times: a wider margin around each race,
 # and no tree that forks without end (it saturates two cores, and a starved
 # ctxrun can only act on a deadline once it is scheduled again).

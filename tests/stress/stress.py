@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""stress.py [--runs N] [--seed S] [--killed N] CTXRUN
+"""stress.py [--runs N] [--seed S] [--killed N] [--shapes A,B,...] CTXRUN
 
 Randomised runs of ctxrun, two at a time: trees of different shapes, nested
 ctxruns up to 8 deep, deadlines that fire and commands that finish first,
@@ -7,7 +7,19 @@ signals sent to ctxrun at random moments.  After every run, nothing of its
 tree may be alive and the exit status must be the one the contract gives
 for what happened.  Then --killed runs where ctxrun itself is killed with
 KILL: COMMAND must still be told, and what survives is counted.
-Exits 1 if any run leaked or had a wrong status."""
+Exits 1 if any run leaked or had a wrong status.
+
+Hostile shapes (not in the default set; name them with --shapes):
+  zombie          COMMAND's main thread has exited, another thread runs on
+                  (state Z in /proc, yet alive), with a child
+  stopped         COMMAND stops itself with SIGSTOP
+  stopped-nested  a nested ctxrun is stopped by its own command; that
+                  command must still be told at the deadline
+  otheruser       the tree runs as nobody (only when run as root)
+  sigflood        USR1 and PIPE sent to ctxrun over and over (COMMAND
+                  ignores them)
+  closedpipe      ctxrun -v with stderr to a pipe nobody reads
+Each must end with 124 by the deadline + the grace + 2 s, nothing left."""
 import argparse
 import concurrent.futures
 import os
@@ -21,6 +33,9 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 TREE = os.path.join(HERE, "tree.sh")
 SHAPES = ["plain", "setsid", "double", "ignore", "forking"]
+HOSTILE = ["zombie", "stopped", "stopped-nested", "otheruser", "sigflood",
+           "closedpipe"]
+ZOMBIE_LEADER = None    # compiled by main() when the zombie shape is asked
 # Seconds around a deadline or an exit where either outcome is fair.
 MARGIN = 0.25
 
@@ -115,6 +130,100 @@ def one_run(ctxrun, rnd, n, tmp, margin, shapes):
             "desc": desc, "rc": rc, "ok": sorted(ok), "err": err.strip()}
 
 
+def hostile_run(ctxrun, rnd, n, tmp, margin, shapes):
+    """One run of a hostile shape: ctxrun must exit 124 by the deadline,
+    plus the grace, plus 2 s, and leave nothing behind."""
+    mark = f"{7500000 + n}.{rnd.randrange(10**6)}"
+    shape = rnd.choice(shapes)
+    timeout = rnd.uniform(0.4, 1.0)
+    grace = 0.5
+    told = os.path.join(tmp, mark + ".told")
+    leader = os.path.join(tmp, mark + ".leader")
+    ready = os.path.join(tmp, mark + ".ready")
+    sleeps = f"sleep {mark} & setsid sleep {mark} & (sleep {mark} &);"
+    head = [ctxrun, "-q", "-t", f"{timeout:.3f}", "-k", f"{grace}", "--"]
+    stderr = subprocess.DEVNULL
+    if shape == "zombie":
+        cmd = head + [ZOMBIE_LEADER, leader, "sh", "-c", sleeps + " wait"]
+    elif shape == "stopped":
+        cmd = head + ["sh", "-c", sleeps + " kill -STOP $$; wait"]
+    elif shape == "stopped-nested":
+        cmd = head + [ctxrun, "-q", "--", "sh", "-c",
+                      f"trap 'echo > {told}; exit' TERM; {sleeps} "
+                      "kill -STOP $PPID; wait"]
+    elif shape == "otheruser":
+        cmd = head + ["setpriv", "--reuid=nobody", "--regid=nogroup",
+                      "--clear-groups", "sh", "-c", sleeps + " wait"]
+    elif shape == "sigflood":
+        cmd = head + ["sh", "-c", f"trap '' USR1 PIPE; {sleeps} echo > {ready}; wait"]
+    elif shape == "closedpipe":
+        cmd = [ctxrun, "-v"] + head[2:] + ["sh", "-c", sleeps + " wait"]
+    rfd, wfd = os.pipe()
+    if shape == "closedpipe":
+        stderr = wfd
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL,
+                         stdout=subprocess.DEVNULL, stderr=stderr,
+                         preexec_fn=default_signals)
+    os.close(rfd)       # the reader is gone before ctxrun writes a word
+    os.close(wfd)
+    sent = 0
+    if shape == "sigflood":
+        # From COMMAND's start: before, ctxrun has not yet taken the signals.
+        while not os.path.exists(ready) and p.poll() is None and \
+                time.monotonic() - start < timeout:
+            time.sleep(0.005)
+        while p.poll() is None and time.monotonic() - start < timeout + grace + 2:
+            for sig in (signal.SIGUSR1, signal.SIGPIPE):
+                try:
+                    os.kill(p.pid, sig)
+                    sent += 1
+                except ProcessLookupError:
+                    break
+            time.sleep(0.0005)
+    limit = timeout + grace + 2 + margin
+    hung = False
+    try:
+        rc = p.wait(timeout=max(0.0, limit - (time.monotonic() - start)))
+    except subprocess.TimeoutExpired:
+        hung = True
+        cpu = ""
+        try:
+            with open(f"/proc/{p.pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            cpu = f", {(int(fields[11]) + int(fields[12])) / os.sysconf('SC_CLK_TCK'):.1f} s of CPU"
+        except (OSError, IndexError):
+            pass
+        p.kill()
+        rc = p.wait()
+    took = time.monotonic() - start
+    left = alive(mark)
+    try:
+        lpid = int(open(leader).read())
+        with open(f"/proc/{lpid}/stat") as f:
+            if f.read().rsplit(")", 1)[1].split()[0] != "Z" or hung:
+                left.append(lpid)
+    except (OSError, ValueError, IndexError):
+        pass
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGCONT)
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    wrong = hung or rc != 124
+    desc = f"shape={shape} t={timeout:.2f} k={grace} took={took:.2f}"
+    if shape == "sigflood":
+        desc += f" signals={sent}"
+    if hung:
+        desc += f" HUNG (still running {limit:.1f} s after the start{cpu})"
+    if shape == "stopped-nested" and not hung and not os.path.exists(told):
+        wrong = True
+        desc += " NOT TOLD (the stopped nested ctxrun's command never got TERM)"
+    return {"started": 3, "leaked": len(left), "wrong": wrong,
+            "desc": desc, "rc": rc, "ok": [124], "err": ""}
+
+
 def killed_run(ctxrun, n, tmp):
     """ctxrun killed with KILL: COMMAND must still get the first signal."""
     mark = f"{8000000 + n}.{n}"
@@ -148,17 +257,41 @@ def main():
     ap.add_argument("--killed", type=int, default=20)
     ap.add_argument("--margin", type=float, default=MARGIN)
     ap.add_argument("--shapes", default=",".join(SHAPES),
-                    help="comma-separated subset of " + ",".join(SHAPES))
+                    help="comma-separated subset of " + ",".join(SHAPES + HOSTILE))
     ap.add_argument("ctxrun")
     a = ap.parse_args()
     ctxrun = os.path.abspath(a.ctxrun)
+    shapes = a.shapes.split(",")
+    unknown = [x for x in shapes if x not in SHAPES + HOSTILE]
+    if unknown:
+        ap.error("unknown shapes: " + ",".join(unknown))
+    if "otheruser" in shapes and os.getuid() != 0:
+        print("stress: not root, no otheruser runs", flush=True)
+        shapes.remove("otheruser")
+    if not shapes:
+        ap.error("no shape to run")
     print(f"stress: {a.runs} runs, two at a time, seed {a.seed}", flush=True)
     totals = {"runs": 0, "started": 0, "leaked": 0, "wrong": 0}
+    global ZOMBIE_LEADER
     with tempfile.TemporaryDirectory() as tmp, \
             concurrent.futures.ThreadPoolExecutor(max_workers=2) as pool:
-        futures = [pool.submit(one_run, ctxrun, random.Random(a.seed * 100003 + i), i, tmp,
-                               a.margin, a.shapes.split(","))
-                   for i in range(a.runs)]
+        if "zombie" in shapes:
+            ZOMBIE_LEADER = os.path.join(tmp, "zombie_leader")
+            subprocess.run(["cc", "-O2", "-pthread", "-o", ZOMBIE_LEADER,
+                            os.path.join(HERE, "..", "helpers", "zombie_leader.c")],
+                           check=True)
+        futures = []
+        for i in range(a.runs):
+            # With hostile shapes asked for, each run draws its kind first
+            # (without, the runs are those of a given seed as they always were).
+            rnd = random.Random(a.seed * 100003 + i)
+            hostile = [x for x in shapes if x in HOSTILE]
+            if hostile and (len(hostile) == len(shapes) or rnd.choice(shapes) in HOSTILE):
+                futures.append(pool.submit(hostile_run, ctxrun, rnd, i, tmp, a.margin,
+                                           [x for x in shapes if x in HOSTILE]))
+            else:
+                futures.append(pool.submit(one_run, ctxrun, rnd, i, tmp, a.margin,
+                                           [x for x in shapes if x in SHAPES]))
         for f in concurrent.futures.as_completed(futures):
             r = f.result()
             totals["runs"] += 1
