@@ -37,6 +37,7 @@ int run_in_context(struct invocation *inv, struct ctx *ctx);
 
 struct speaker {
 	bool gnu, verbose, quiet;
+	const char *prog;       /* GNU's messages: its argv[0] */
 	const char *name;       /* the context's, for "ctxrun: NAME: ..." */
 	const char *command;    /* COMMAND's argv[0], for GNU's messages */
 	const struct ctx *ctx;

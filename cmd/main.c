@@ -278,7 +278,7 @@ run(int argc, char **argv, int64_t start)
 int
 run_in_context(struct invocation *o, struct ctx *ctx)
 {
-	struct speaker sp = { .gnu = o->gnu, .verbose = o->verbose,
+	struct speaker sp = { .gnu = o->gnu, .prog = "timeout", .verbose = o->verbose,
 	    .quiet = o->quiet, .name = ctx->name, .command = o->argv[0],
 	    .ctx = ctx, .start = o->start };
 	struct run r = { .argv = o->argv, .ctx = ctx, .policy = &o->policy,

@@ -21,24 +21,23 @@
 #include "../lib/ctxrun.h"
 #include "cmd.h"
 
-void
-speak_line(struct speaker *sp, const char *fmt, ...)
+static void
+vspeak(struct speaker *sp, bool named, const char *fmt, va_list ap)
 {
 	char line[1024];
-	va_list ap;
 	int n = 0;
 
 	if (sp->stderr_broken)
 		return;
 	if (sp->gnu)
-		n = snprintf(line, sizeof(line), "timeout: ");
-	else
+		n = snprintf(line, sizeof(line), "%s: ", sp->prog);
+	else if (named)
 		n = snprintf(line, sizeof(line), "ctxrun: %s: ", sp->name);
+	else
+		n = snprintf(line, sizeof(line), "ctxrun: ");
 	if (n < 0 || (size_t)n >= sizeof(line))
 		n = 0;
-	va_start(ap, fmt);
 	int m = vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
-	va_end(ap);
 	if (m < 0)
 		return;
 	n += m;
@@ -51,6 +50,29 @@ speak_line(struct speaker *sp, const char *fmt, ...)
 	while (w < 0 && errno == EINTR);
 	if (w < 0)
 		sp->stderr_broken = true;
+}
+
+void
+speak_line(struct speaker *sp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vspeak(sp, true, fmt, ap);
+	va_end(ap);
+}
+
+/* ctxrun's own failures, before any context ran: not named after it. */
+static void speak_failure(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
+
+static void
+speak_failure(struct speaker *sp, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vspeak(sp, false, fmt, ap);
+	va_end(ap);
 }
 
 static const char *
@@ -149,21 +171,21 @@ failed(struct speaker *sp, const struct outcome *o, char **argv)
 {
 	switch (o->failure) {
 	case RUN_FD_LIMIT:
-		speak_line(sp, "the limit of %d open files is too low to supervise "
+		speak_failure(sp, "the limit of %d open files is too low to supervise "
 		    "a tree (%d needed)", o->err, FDS_NEEDED);
 		return EXIT_CTX_FAILED;
 	case RUN_SETUP:
-		speak_line(sp, "cannot set up supervision: %s", strerror(o->err));
+		speak_failure(sp, "cannot set up supervision: %s", strerror(o->err));
 		return EXIT_CTX_FAILED;
 	case RUN_FORK:
-		speak_line(sp, "cannot start a process: %s", strerror(o->err));
+		speak_failure(sp, "cannot start a process: %s", strerror(o->err));
 		return EXIT_CTX_FAILED;
 	case RUN_EXEC:
 		if (sp->gnu)
-			speak_line(sp, "failed to run command '%s': %s", argv[0],
+			speak_failure(sp, "failed to run command '%s': %s", argv[0],
 			    strerror(o->err));
 		else
-			speak_line(sp, "cannot run '%s': %s", argv[0], strerror(o->err));
+			speak_failure(sp, "cannot run '%s': %s", argv[0], strerror(o->err));
 		return o->err == ENOENT || o->err == ENOTDIR ? EXIT_NOT_FOUND :
 		    EXIT_CANNOT_RUN;
 	default:

@@ -142,9 +142,11 @@ cpu_of() {
 	outer=$(pgrep -P $tpid)
 	kill -STOP "$outer"
 	touch "$T/go"
-	# The nested ctxruns and their commands start; the parent reads nothing.
-	wait_for '[ "$(find "$T" -name "ready.*" | wc -l)" -eq 20 ]'
+	# The nested ctxruns start and register; the parent reads nothing.  A
+	# nested ctxrun starts its command once its parent has answered.
+	wait_for '[ "$(pgrep -c -f -- "-q -k 1 -- sh $T/inner.sh")" -ge 20 ]'
 	kill -CONT "$outer"
+	wait_for '[ "$(find "$T" -name "ready.*" | wc -l)" -eq 20 ]'
 	wait $tpid && st=0 || st=$?
 	[ "$st" -eq 124 ] || fail "outer status $st, want 124"
 	wait_for '[ "$(wc -l < "$T/statuses")" -eq 20 ]'
@@ -164,7 +166,9 @@ cpu_of() {
 		for i in \$(seq 20); do
 			"$CTXRUN" -- sh -c 'echo > $T/ready.\$\$; exec sleep $U' &
 		done
-		while [ "\$(find $T -name 'ready.*' | wc -l)" -lt 20 ]; do sleep 0.01; done
+		# This shell is of the tree: it notes cancel's status before the
+		# TERM that follows the cancel is acted on.
+		trap : TERM
 		echo \$\$ > $T/cancelling
 		"$CTXRUN" cancel --cause "pressure $U"
 		echo \$? > $T/cancel.rc
@@ -222,7 +226,9 @@ cpu_of() {
 
 @test "cancel: a process of the tree running as another user can cancel it" {
 	[ "$(id -u)" -eq 0 ] || skip "needs root to change user"
-	timeout -s KILL 20 "$CTXRUN" -t 5 -n outer -- sh -c "
+	# The shell notes cancel's status before acting on the TERM that follows.
+	timeout -s KILL 20 "$CTXRUN" -t 5 -k 1 -n outer -- sh -c "
+		trap : TERM
 		setpriv --reuid=nobody --regid=nogroup --clear-groups \"$CTXRUN\" cancel --status 9 --cause 'from nobody'
 		echo \$? > $T/cancel.rc
 		exec sleep $U" >"$T/out" 2>&1 3>&- && st=0 || st=$?
