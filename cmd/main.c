@@ -108,7 +108,7 @@ static int
 run(int argc, char **argv, int64_t start)
 {
 	struct run_opts o = { .first_signal = SIGTERM, .start = start };
-	int64_t timeout = 0, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
+	int64_t timeout = CTX_NEVER, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
 	const char *name = NULL;
 	/* Arguments of --env/--unset and --value, in order: pointers into argv,
 	 * so that an error exit has nothing to free. */
@@ -123,16 +123,22 @@ run(int argc, char **argv, int64_t start)
 	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:wvqh",
 	    long_options, NULL)) != -1) {
 		switch (opt) {
-		case 't':
-			if (parse_duration(optarg, &timeout, &err) == -1)
+		case 't': {
+			/* Several combine to the earliest; 0 adds no timeout. */
+			int64_t t;
+			if (parse_duration(optarg, &t, &err) == -1)
 				usage_error("--timeout: %s", err.msg);
+			if (t > 0 && t < timeout)
+				timeout = t;
 			break;
+		}
 		case 'd': {
 			int64_t at;
 			if (parse_instant(optarg, &at, &err) == -1)
 				usage_error("--deadline: %s", err.msg);
-			/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1). */
-			int64_t d = time_add(mono_now(), at - wall_now());
+			/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1);
+			 * saturating, for instants long before 1970. */
+			int64_t d = time_add(mono_now(), time_add(at, -wall_now()));
 			deadline = d < deadline ? d : deadline;
 			break;
 		}
@@ -222,7 +228,7 @@ run(int argc, char **argv, int64_t start)
 			usage_error("out of memory");
 	}
 	/* The earliest of --timeout, --deadline and the inherited deadline. */
-	if (timeout > 0 && time_add(start, timeout) < deadline)
+	if (timeout != CTX_NEVER && time_add(start, timeout) < deadline)
 		deadline = time_add(start, timeout);
 	ctx->deadline = deadline;
 	ctx->grace = inherited ? nested_grace(grace, inherited->grace) : grace;

@@ -75,12 +75,10 @@ cmd_deadline(int argc, char **argv)
 		return 1;
 	d = wall_deadline(d);
 	if (epoch)
-		printf("%" PRId64 ".%03" PRId64 "\n", d / NS_PER_SEC,
-		    d % NS_PER_SEC / NS_PER_MS);
-	else {
+		format_epoch(d, buf, sizeof(buf));
+	else
 		format_instant(d, buf, sizeof(buf));
-		puts(buf);
-	}
+	puts(buf);
 	return 0;
 }
 

@@ -39,7 +39,9 @@ int ctx_fail(ctx_err *err, const char *fmt, ...) __printflike(2, 3);
 /* ---- parse.c: durations, instants, signals, keys ---------------------- */
 
 /* Go duration syntax ("1h30m", "250ms", "1.5s"), or a bare number of
- * seconds.  Refuses negative, empty, overflowing and trailing garbage. */
+ * seconds.  Refuses negative, empty, overflowing and trailing garbage.
+ * Fractions of a nanosecond are dropped, but a positive duration is at
+ * least 1ns: only an exact 0 is 0. */
 int parse_duration(const char *s, int64_t *ns, ctx_err *err);
 /* GNU timeout's DURATION: a number as strtod reads it (also hex and inf)
  * and at most one suffix s, m, h or d.  Huge values are clamped, a positive
@@ -48,11 +50,16 @@ int parse_duration(const char *s, int64_t *ns, ctx_err *err);
 int parse_gnu_duration(const char *s, int64_t *ns, ctx_err *err);
 /* Go's Duration.String(): "1h30m0s", "250ms", "0s".  buf >= 40 bytes. */
 void format_duration(int64_t ns, char *buf, size_t len);
-/* RFC 3339 ("2026-11-25T08:00:00.25+01:00") or "@EPOCH[.FRACTION]", to
- * nanoseconds since the epoch (wall clock). */
+/* RFC 3339 ("2026-11-25T08:00:00.25+01:00") or "@[-]EPOCH[.FRACTION]", to
+ * nanoseconds since the epoch (wall clock); before 1970 is negative, and
+ * before 1677 is clamped to INT64_MIN + 1 s (long past all the same). */
 int parse_instant(const char *s, int64_t *epoch_ns, ctx_err *err);
-/* RFC 3339 in UTC with milliseconds.  buf >= 32 bytes. */
+/* RFC 3339 in UTC with milliseconds (truncated towards the past, also
+ * before 1970).  buf >= 32 bytes. */
 void format_instant(int64_t epoch_ns, char *buf, size_t len);
+/* Seconds since the epoch with milliseconds, "-1.500" before 1970.
+ * buf >= 32 bytes. */
+void format_epoch(int64_t epoch_ns, char *buf, size_t len);
 /* Unsigned decimal seconds with up to 9 fraction digits ("12.5"). */
 int parse_seconds(const char *s, int64_t *ns);
 /* A signal by name (TERM, SIGTERM, term, RTMIN+2) or number. */
