@@ -285,16 +285,34 @@ main(int argc, char **argv)
 	};
 
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	const char *what = NULL;
+	int status;
 
 	/* Through a link named timeout, ctxrun is timeout. */
 	if (strcmp(base, "timeout") == 0)
-		return cmd_timeout(argc, argv, start);
-	if (argc > 1) {
+		status = cmd_timeout(argc, argv, start);
+	else if (argc > 1 && strcmp(argv[1], "timeout") == 0)
+		status = cmd_timeout(argc - 1, argv + 1, start);
+	else {
+		int (*fn)(int, char **) = NULL;
 		for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-			if (strcmp(argv[1], subcommands[i].name) == 0)
-				return subcommands[i].fn(argc - 1, argv + 1);
-		if (strcmp(argv[1], "timeout") == 0)
-			return cmd_timeout(argc - 1, argv + 1, start);
+			if (argc > 1 && strcmp(argv[1], subcommands[i].name) == 0) {
+				what = argv[1];
+				fn = subcommands[i].fn;
+			}
+		status = fn != NULL ? fn(argc - 1, argv + 1) : run(argc, argv, start);
 	}
-	return run(argc, argv, start);
+	/* What ctxrun printed (a subcommand's answer, --help, --version) must
+	 * have reached stdout: a failed write is a failure, as GNU's
+	 * close_stdout has it (stdout closed, a full disk).  Nothing printed,
+	 * nothing to check. */
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		int e = errno;
+		fprintf(stderr, "ctxrun: %s%swrite error on standard output%s%s\n",
+		    what != NULL ? what : "", what != NULL ? ": " : "",
+		    e ? ": " : "", e ? strerror(e) : "");
+		return EXIT_CTX_FAILED;
+	}
+	return status;
 }

@@ -146,3 +146,18 @@ bad() {
 	run -1 "$CTXRUN" -t 0 -t 0 -- "$CTXRUN" remaining
 	assert_output ""
 }
+
+@test "--help and --version: a failed write is an error, 125 with one line" {
+	for o in --help --version; do
+		for redir in '>/dev/full' '>&-'; do
+			run bash -c "\"\$CTXRUN\" $o $redir"
+			assert_failure 125
+			[ "${#lines[@]}" -eq 1 ] || fail "$o $redir: $output"
+			assert_output --regexp '^ctxrun: write error on standard output: (No space left on device|Bad file descriptor)$'
+		done
+	done
+	# Running a command prints nothing: a closed stdout is COMMAND's business.
+	run bash -c '"$CTXRUN" -- true >&-'
+	assert_success
+	assert_output ""
+}

@@ -121,3 +121,19 @@ print("ok")
 PY
 	assert_output "ok"
 }
+
+@test "subcommands: a failed write is an error, 125 with one line naming it" {
+	for sub in remaining "remaining --ms" deadline "deadline --epoch" "value A" show "show --json"; do
+		for redir in '>/dev/full' '>&-'; do
+			run "$CTXRUN" -q -t 100 --value A=x -- bash -c "\"\$CTXRUN\" $sub $redir"
+			assert_failure 125
+			[ "${#lines[@]}" -eq 1 ] || fail "$sub $redir: $output"
+			assert_output --regexp "^ctxrun: ${sub% *}: write error on standard output: (No space left on device|Bad file descriptor)\$"
+		done
+	done
+	# Nothing to print, nothing to fail: show outside any ctxrun, cancel.
+	run bash -c '"$CTXRUN" show >&-'
+	assert_success
+	run -124 "$CTXRUN" -q -- bash -c '"$CTXRUN" cancel >/dev/full; sleep 5'
+	assert_output ""
+}
