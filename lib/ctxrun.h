@@ -75,6 +75,14 @@ int64_t mono_now(void);
 int64_t wall_now(void);
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. */
 const char *boot_id(void);
+/* What CLOCK_MONOTONIC here is: "BOOTID+TIMENS", the boot id and the inode
+ * of our time namespace (/proc/self/ns/time), which can offset the clock
+ * on the same boot; just "BOOTID" without time namespaces; "" if unknown. */
+const char *mono_clock_id(void);
+/* Whether a monotonic time from a process whose mono_clock_id() was id
+ * means the same here.  A bare boot id (older ctxrun) is trusted on this
+ * boot only in the initial time namespace. */
+bool same_mono_clock(const char *id);
 /* Saturating a + b for times. */
 int64_t time_add(int64_t a, int64_t b);
 
@@ -114,7 +122,14 @@ int ctx_set_value(struct ctx *c, const char *key, const char *val);
 const char *ctx_value(const struct ctx *c, const char *key);
 /* The earliest deadline of the node and its ancestors. */
 int64_t ctx_deadline(const struct ctx *c);
-/* The ancestor whose deadline is ctx_deadline(c) (c itself if its own). */
+/* Deadlines closer than this are the same deadline for ctx_deadline_owner:
+ * below what messages print, and the jitter of converting one instant
+ * from the wall clock in two processes. */
+#define CTX_DEADLINE_TIE NS_PER_MS
+/* The context whose deadline ctx_deadline(c) is: the outermost one whose
+ * own deadline is within CTX_DEADLINE_TIE of it (c itself when it has
+ * none).  An inherited level carries its effective deadline, which equals
+ * its parent's when inherited: the credit goes to where it came from. */
 const struct ctx *ctx_deadline_owner(const struct ctx *c);
 /* Done: cancels the node and its descendants; the first cause wins. */
 void ctx_cancel(struct ctx *c, enum ctx_state why, const char *cause);

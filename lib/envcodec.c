@@ -3,13 +3,14 @@
  *
  *   CTXRUN_DEPTH=N
  *   CTXRUN_N=name=NAME pid=PID token=HEX grace=SECS [deadline=EPOCH
- *            mono=SECS boot=ID] [v.KEY=VALUE]...
+ *            mono=SECS boot=CLOCK] [v.KEY=VALUE]...
  *
  * and keeps CTXRUN_1 .. CTXRUN_N-1 from its parents.  Fields are separated
- * by one space; NAME, VALUE and ID are percent-encoded, so any byte but NUL
- * survives.  deadline is the effective deadline on the wall clock; mono is
- * the same instant on CLOCK_MONOTONIC of boot ID, preferred on that boot so
- * that wall-clock steps do not move it.
+ * by one space; NAME, VALUE and CLOCK are percent-encoded, so any byte but
+ * NUL survives.  deadline is the effective deadline on the wall clock; mono
+ * is the same instant on the CLOCK_MONOTONIC that CLOCK names (boot id and
+ * time namespace, mono_clock_id()), preferred where the clock is the same
+ * so that wall-clock steps do not move it.
  */
 #include <errno.h>
 #include <inttypes.h>
@@ -133,7 +134,8 @@ parse_seconds_n(const char *s, size_t len, int64_t *ns)
 
 /* One level: the fields of CTXRUN_<level>. */
 static int
-decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err)
+decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono,
+    ctx_err *err)
 {
 	int64_t wall = -1, mono = -1;
 	char *boot = NULL, *name = NULL;
@@ -206,12 +208,14 @@ decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err)
 	c->name = name;
 	name = NULL;
 	if (wall >= 0) {
-		/* Same boot: the monotonic instant is exact and immune to clock
-		 * steps.  Another machine or boot: only the wall clock is shared. */
-		if (strcmp(boot, boot_id()) == 0 && boot[0] != '\0')
+		/* Same boot and time namespace: the monotonic instant is exact
+		 * and immune to clock steps.  Another machine, boot or time
+		 * namespace: only the wall clock is shared.  One conversion for
+		 * the whole chain, so that equal instants stay equal. */
+		if (same_mono_clock(boot))
 			c->deadline = mono;
 		else
-			c->deadline = time_add(mono_now(), wall - wall_now());
+			c->deadline = time_add(wall, wall_to_mono);
 		/* Long past (before this boot): as good as now, and printable. */
 		if (c->deadline < 0)
 			c->deadline = 0;
@@ -243,6 +247,7 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 		return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
 		    depth_s, MAX_DEPTH);
 	struct ctx *last = NULL;
+	int64_t wall_to_mono = mono_now() - wall_now();
 	for (int i = 1; i <= depth; i++) {
 		char var[24];
 		snprintf(var, sizeof(var), "CTXRUN_%d", i);
@@ -259,7 +264,7 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 			ctx_free(chain);
 			return ctx_fail(err, "%s is missing (CTXRUN_DEPTH is %d)", var, depth);
 		}
-		if (decode_level(var, s, c, err) == -1) {
+		if (decode_level(var, s, c, wall_to_mono, err) == -1) {
 			ctx_free(chain);
 			return -1;
 		}
@@ -281,12 +286,12 @@ ctx_encode(const struct ctx *c, pid_t pid, const char *token)
 	    ".%09" PRId64, name, (int)pid, token, c->grace / NS_PER_SEC,
 	    c->grace % NS_PER_SEC);
 	if (deadline != CTX_NEVER) {
-		int64_t wall = time_add(wall_now(), deadline - mono_now());
+		int64_t wall = time_add(wall_now(), time_add(deadline, -mono_now()));
 		if (wall < 0)
 			wall = 0;
 		if (deadline < 0)
 			deadline = 0;
-		char *boot = pct_encode(boot_id(), strlen(boot_id()));
+		char *boot = pct_encode(mono_clock_id(), strlen(mono_clock_id()));
 		if (boot == NULL)
 			goto fail;
 		len += (size_t)snprintf(out + len, cap - len, " deadline=%" PRId64

@@ -111,6 +111,60 @@ main(void)
 		free(again);
 	}
 
+	/* The monotonic clock is named by boot id and time namespace: in
+	 * another time namespace (same boot id, CLOCK_MONOTONIC offset) only
+	 * the wall clock is shared. */
+	{
+		char wallbuf[64], monobuf[64], *lvl[3] = { NULL, NULL, NULL };
+		int64_t real = mono_now() + 100 * NS_PER_SEC;
+		int64_t wall = wall_now() + 100 * NS_PER_SEC;
+		const char *id = mono_clock_id();
+		CHECK(e1 && strstr(e1, " boot=") && strstr(e1, id), "boot=%s in %s", id, e1);
+		CHECK(strchr(id, '+') != NULL, "time namespace in '%s'", id);
+		snprintf(wallbuf, sizeof(wallbuf), "%lld.%09lld", (long long)(wall / NS_PER_SEC),
+		    (long long)(wall % NS_PER_SEC));
+		/* mono as a time namespace 1000 s ahead would have it. */
+		snprintf(monobuf, sizeof(monobuf), "%lld.0", (long long)(real / NS_PER_SEC + 1000));
+		const char *boots[] = { "", "+1", "+4026531834" };
+		for (size_t i = 0; i < 3; i++) {
+			char *e = NULL, *env3[] = { "CTXRUN_DEPTH=1", NULL, NULL };
+			CHECK(asprintf(&e, "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 "
+			    "deadline=%s mono=%s boot=%s%s", wallbuf, monobuf, boot_id(),
+			    boots[i]) > 0, "asprintf");
+			env3[1] = e;
+			got = NULL;
+			CHECK(ctx_from_env(env3, &got, &err) == 0, "decode: %s", err.msg);
+			int64_t diff = got ? ctx_deadline(got) - real : 0;
+			if (i == 0) {
+				/* A bare boot id from an older ctxrun: trusted in the
+				 * initial time namespace only. */
+				CHECK(strstr(id, "+4026531834") == NULL ||
+				    (diff > 998 * NS_PER_SEC && diff <= 1000 * NS_PER_SEC), "old format: %lld", (long long)diff);
+			} else if (strcmp(strchr(id, '+'), boots[i]) != 0)
+				CHECK(diff < NS_PER_SEC / 10 && diff > -NS_PER_SEC / 10,
+				    "other time namespace %s: wall clock, off by %lld",
+				    boots[i], (long long)diff);
+			ctx_free_tree(got);
+			free(e);
+		}
+		/* Two levels with the same deadline from the wall clock (another
+		 * boot): the same instant, credited to the outermost. */
+		for (int i = 0; i < 2; i++)
+			CHECK(asprintf(&lvl[i], "CTXRUN_%d=name=l%d pid=1 token=" TOKEN
+			    " grace=1 deadline=%s mono=1.0 boot=elsewhere", i + 1, i + 1,
+			    wallbuf) > 0, "asprintf");
+		char *env4[] = { "CTXRUN_DEPTH=2", lvl[0], lvl[1], NULL };
+		CHECK(ctx_from_env(env4, &got, &err) == 0 && got, "decode: %s", err.msg);
+		if (got) {
+			CHECK(got->deadline == got->parent->deadline, "one conversion");
+			CHECK(strcmp(ctx_deadline_owner(got)->name, "l1") == 0, "owner %s",
+			    ctx_deadline_owner(got)->name);
+		}
+		ctx_free_tree(got);
+		free(lvl[0]);
+		free(lvl[1]);
+	}
+
 	char *none[] = { "PATH=/bin", NULL };
 	CHECK(ctx_from_env(none, &got, &err) == 0 && got == NULL, "no context");
 
