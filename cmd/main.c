@@ -247,6 +247,10 @@ run(int argc, char **argv, int64_t start)
 				usage_error("--env: '%s': %s", env_ops[i], strerror(errno));
 		}
 	}
+	/* Never a context that a nested ctxrun would refuse, nor variables
+	 * that would make COMMAND unrunnable (E2BIG). */
+	if (ctx_env_check(ctx, o.argv, environ, &err) == -1)
+		usage_error("%s", err.msg);
 
 	return run_in_context(&o, ctx);
 }

@@ -144,11 +144,25 @@ int64_t nested_grace(int64_t own, int64_t parent);
 
 /* ---- envcodec.c: the context in the environment ------------------------ */
 
+/* The deepest nesting ctx_from_env accepts (CTXRUN_DEPTH), and so the
+ * deepest context a ctxrun may create. */
+#define CTX_MAX_DEPTH 64
+/* The kernel's MAX_ARG_STRLEN: the longest argument or environment string
+ * execve takes, its NUL included (32 pages); longer ones fail with E2BIG. */
+#define CTX_ENV_STRING_MAX (32 * 4096)
+
 /* Inherited chain from CTXRUN_* variables of envp; *out is NULL when there
  * is no enclosing context.  Malformed input: -1 with a reason. */
 int ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err);
 /* The value of CTXRUN_<depth> for node c ("name=... pid=... ..."). */
 char *ctx_encode(const struct ctx *c, pid_t pid, const char *token);
+/* Whether c can be handed to argv's program in environment envp (as it
+ * will be once ctxrun has applied --env and --unset): no deeper than
+ * ctx_from_env accepts, CTXRUN_<depth> within CTX_ENV_STRING_MAX, and the
+ * whole of argv and the environment within what execve takes, unless it
+ * is too big without the new variables already.  -1 with a reason. */
+int ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
+    ctx_err *err);
 /* Percent-encoding of arbitrary bytes into [A-Za-z0-9._~/:@+,-] and %XX. */
 char *pct_encode(const char *s, size_t len);
 /* Decodes into a new string; -1 on bad escapes or an embedded NUL. */

@@ -17,10 +17,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ctxrun.h"
 
-#define MAX_DEPTH 64
 
 static bool
 is_plain(unsigned char ch)
@@ -238,14 +238,14 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 	if (depth_s == NULL)
 		return 0;
 	for (const char *p = depth_s; *p; p++) {
-		if (*p < '0' || *p > '9' || depth > MAX_DEPTH)
+		if (*p < '0' || *p > '9' || depth > CTX_MAX_DEPTH)
 			return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
-			    depth_s, MAX_DEPTH);
+			    depth_s, CTX_MAX_DEPTH);
 		depth = depth * 10 + (*p - '0');
 	}
-	if (depth < 1 || depth > MAX_DEPTH)
+	if (depth < 1 || depth > CTX_MAX_DEPTH)
 		return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
-		    depth_s, MAX_DEPTH);
+		    depth_s, CTX_MAX_DEPTH);
 	struct ctx *last = NULL;
 	int64_t wall_to_mono = mono_now() - wall_now();
 	for (int i = 1; i <= depth; i++) {
@@ -321,4 +321,71 @@ fail:
 	free(name);
 	free(out);
 	return NULL;
+}
+
+/* execve's limit on arguments and environment together, as fs/exec.c
+ * computes it: a quarter of the stack limit, at most 3/4 of 8 MiB, at
+ * least 32 pages; each string's pointer counts too. */
+static size_t
+exec_args_limit(void)
+{
+	struct rlimit r;
+	size_t limit = 8 * 1024 * 1024 / 4 * 3;
+
+	if (getrlimit(RLIMIT_STACK, &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
+	    r.rlim_cur / 4 < limit)
+		limit = r.rlim_cur / 4;
+	return limit < CTX_ENV_STRING_MAX ? CTX_ENV_STRING_MAX : limit;
+}
+
+/* CTXRUN_DEPTH, or CTXRUN_<n> with n >= depth: replaced or removed when
+ * the context is exported. */
+static bool
+replaced_by_export(const char *e, size_t depth)
+{
+	char *end;
+
+	if (strncmp(e, "CTXRUN_DEPTH=", 13) == 0)
+		return true;
+	if (strncmp(e, "CTXRUN_", 7) != 0 || e[7] < '1' || e[7] > '9')
+		return false;
+	unsigned long n = strtoul(e + 7, &end, 10);
+	return *end == '=' && n >= depth;
+}
+
+int
+ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
+    ctx_err *err)
+{
+	size_t depth = ctx_depth(c), base = 0, ours, var;
+	/* The widest pid (PID_MAX_LIMIT) and token; a few digits more for
+	 * deadlines that grow a digit before the export. */
+	char *enc = ctx_encode(c, 4194304, "ffffffffffffffffffffffffffffffff");
+
+	if (depth > CTX_MAX_DEPTH) {
+		free(enc);
+		return ctx_fail(err, "nested too deep: this context would be level %zu, "
+		    "and a nested ctxrun accepts at most %d", depth, CTX_MAX_DEPTH);
+	}
+	if (enc == NULL)
+		return ctx_fail(err, "out of memory");
+	var = strlen("CTXRUN_=") + 3 + strlen(enc) + 1 + 8;
+	free(enc);
+	if (var > CTX_ENV_STRING_MAX)
+		return ctx_fail(err, "the context's name and values take %zu bytes "
+		    "encoded in CTXRUN_%zu, more than the %d bytes that execve "
+		    "allows one environment string", var, depth, CTX_ENV_STRING_MAX);
+	/* The strings, their pointers and the program's path (at most 4 KiB). */
+	for (char *const *a = argv; *a != NULL; a++)
+		base += strlen(*a) + 1 + sizeof(char *);
+	for (char *const *e = envp; e != NULL && *e != NULL; e++)
+		if (!replaced_by_export(*e, depth))
+			base += strlen(*e) + 1 + sizeof(char *);
+	base += 4096;
+	ours = var + sizeof(char *) + strlen("CTXRUN_DEPTH=64") + 1 + sizeof(char *);
+	if (base + ours > exec_args_limit() && base <= exec_args_limit())
+		return ctx_fail(err, "with the context's %zu bytes, COMMAND's arguments "
+		    "and environment would take %zu bytes, more than the %zu that "
+		    "execve allows", ours, base + ours, exec_args_limit());
+	return 0;
 }

@@ -175,3 +175,61 @@ in_time_ns() {
 	[ "$(sed -n 's/.* boot=\([^ ]*\).*/\1/p' <<<"${lines[0]}")" != \
 	  "$(sed -n 's/.* boot=\([^ ]*\).*/\1/p' <<<"${lines[1]}")" ] || fail "same clock id: $output"
 }
+
+# nest N CMD...: CMD under N nested ctxruns named L1 (outermost) to LN.
+nest() {
+	local n=$1 i
+	shift
+	cmd=("$@")
+	for ((i = n; i >= 1; i--)); do
+		cmd=("$CTXRUN" -q -n "L$i" -- "${cmd[@]}")
+	done
+}
+
+@test "the deepest nesting a ctxrun accepts works; one more is refused up front" {
+	nest 64 sh -c 'echo "$CTXRUN_DEPTH"; "$CTXRUN" show | tail -1'
+	run "${cmd[@]}"
+	assert_success
+	assert_output "64
+64 L64 no-deadline"
+	# Level 65 would be refused by any ctxrun below it: the ctxrun that
+	# would create it says so, and starts nothing.
+	nest 65 touch "$T/started"
+	run "${cmd[@]}"
+	assert_failure 125
+	[ "${#lines[@]}" -eq 1 ] || fail "$output"
+	assert_output "ctxrun: nested too deep: this context would be level 65, and a nested ctxrun accepts at most 64"
+	[ ! -e "$T/started" ]
+}
+
+@test "a value too big for one environment string is refused up front with 125" {
+	# Percent-encoded, each byte 0xff takes three: 50000 of them make more
+	# than the 128 KiB execve takes in one string.
+	big=$(head -c 50000 /dev/zero | tr '\0' '\377')
+	run "$CTXRUN" --value "V=$big" -- touch "$T/started"
+	assert_failure 125
+	[ "${#lines[@]}" -eq 1 ] || fail "$output"
+	assert_output --regexp "^ctxrun: the context's name and values take [0-9]+ bytes encoded in CTXRUN_1, more than the 131072 bytes that execve allows one environment string$"
+	[ ! -e "$T/started" ]
+	# Just under: it works, byte for byte.
+	fits=$(head -c 43000 /dev/zero | tr '\0' '\377')
+	run "$CTXRUN" --value "V=$fits" -- "$CTXRUN" value V
+	assert_success
+	[ "$output" = "$fits" ] || fail "value changed"
+	# A long name counts too.
+	run "$CTXRUN" -n "$big" -- touch "$T/started"
+	assert_failure 125
+	[ ! -e "$T/started" ]
+}
+
+@test "context variables that would make the whole environment too big are refused up front" {
+	# With a 640 KiB stack, execve takes 160 KiB of arguments and
+	# environment.  Each level's value encodes to 90 KB: the second level's
+	# ctxrun starts (30 KB of arguments, 90 KB inherited), but its command
+	# would get 180 KB of context.
+	v=$(head -c 30000 /dev/zero | tr '\0' '\377')
+	run bash -c 'ulimit -s 640; "$CTXRUN" --value "A=$1" -- "$CTXRUN" -n inner --value "B=$1" -- touch "$T/started"' _ "$v"
+	assert_failure 125
+	assert_output --regexp "^ctxrun: with the context's [0-9]+ bytes, COMMAND's arguments and environment would take [0-9]+ bytes, more than the 163840 that execve allows$"
+	[ ! -e "$T/started" ]
+}
