@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../../lib/ctxrun.h"
 #include "unit.h"
@@ -163,6 +164,55 @@ main(void)
 		ctx_free_tree(got);
 		free(lvl[0]);
 		free(lvl[1]);
+	}
+
+	/* What ctx_from_env refuses, ctx_env_check refuses first. */
+	{
+		char *argv[] = { "true", NULL }, *envp[] = { "PATH=/bin", NULL };
+		struct ctx *top = NULL, *c = NULL;
+		for (int i = 1; i <= CTX_MAX_DEPTH; i++)
+			top = c = ctx_new(c, "level");
+		CHECK(ctx_env_check(c, argv, envp, &err) == 0, "depth %d: %s",
+		    CTX_MAX_DEPTH, err.msg);
+		c = ctx_new(c, "one more");
+		err.msg[0] = '\0';
+		CHECK(ctx_env_check(c, argv, envp, &err) == -1 && strstr(err.msg, "deep"),
+		    "depth %d accepted", CTX_MAX_DEPTH + 1);
+		ctx_free_tree(top);
+
+		struct ctx *v = ctx_new(NULL, "v");
+		char *big = malloc(CTX_ENV_STRING_MAX);
+		memset(big, 'a', CTX_ENV_STRING_MAX - 200);
+		big[CTX_ENV_STRING_MAX - 200] = '\0';
+		ctx_set_value(v, "V", big);
+		CHECK(ctx_env_check(v, argv, envp, &err) == 0, "just fits: %s", err.msg);
+		big[CTX_ENV_STRING_MAX / 3] = '\0';
+		memset(big, '\xff', CTX_ENV_STRING_MAX / 3);
+		ctx_set_value(v, "V", big);
+		CHECK(ctx_env_check(v, argv, envp, &err) == -1 && strstr(err.msg, "CTXRUN_1"),
+		    "three bytes each: %s", err.msg);
+		/* Two strings that fit one by one, not together under a small stack;
+		 * an environment already too big is exec's to refuse, not ours. */
+		struct rlimit old, small = { 640 * 1024, 0 };
+		getrlimit(RLIMIT_STACK, &old);
+		small.rlim_max = old.rlim_max;
+		memset(big, 'a', 100000);
+		big[100000] = '\0';
+		ctx_set_value(v, "V", big);
+		char *inherited = NULL, *env2[] = { "PATH=/bin", NULL, NULL };
+		CHECK(asprintf(&inherited, "CTXRUN_0X=%s", big) > 0, "asprintf");
+		env2[1] = inherited;
+		CHECK(setrlimit(RLIMIT_STACK, &small) == 0, "setrlimit");
+		CHECK(ctx_env_check(v, argv, envp, &err) == 0, "alone: %s", err.msg);
+		CHECK(ctx_env_check(v, argv, env2, &err) == -1 && strstr(err.msg, "163840"),
+		    "together: %s", err.msg);
+		inherited[70000] = '\0';
+		char *env3[] = { "PATH=/bin", inherited, big, NULL };
+		CHECK(ctx_env_check(v, argv, env3, &err) == 0, "too big already: %s", err.msg);
+		setrlimit(RLIMIT_STACK, &old);
+		free(inherited);
+		free(big);
+		ctx_free(v);
 	}
 
 	char *none[] = { "PATH=/bin", NULL };
