@@ -50,9 +50,12 @@ int parse_duration(const char *s, int64_t *ns, ctx_err *err);
 int parse_gnu_duration(const char *s, int64_t *ns, ctx_err *err);
 /* Go's Duration.String(): "1h30m0s", "250ms", "0s".  buf >= 40 bytes. */
 void format_duration(int64_t ns, char *buf, size_t len);
+/* The earliest instant parse_instant returns; earlier ones (1677) are
+ * clamped to it, long past all the same. */
+#define CTX_INSTANT_MIN (INT64_MIN + NS_PER_SEC)
 /* RFC 3339 ("2026-11-25T08:00:00.25+01:00") or "@[-]EPOCH[.FRACTION]", to
- * nanoseconds since the epoch (wall clock); before 1970 is negative, and
- * before 1677 is clamped to INT64_MIN + 1 s (long past all the same). */
+ * nanoseconds since the epoch (wall clock); before 1970 is negative, not
+ * before CTX_INSTANT_MIN. */
 int parse_instant(const char *s, int64_t *epoch_ns, ctx_err *err);
 /* RFC 3339 in UTC with milliseconds (truncated towards the past, also
  * before 1970).  buf >= 32 bytes. */

@@ -282,7 +282,7 @@ parse_instant(const char *s, int64_t *out, ctx_err *err)
 		if (parse_seconds(s + 1 + before, out) == -1)
 			return ctx_fail(err, "'%s': expected @[-]SECONDS[.FRACTION] since the epoch", s);
 		if (before)
-			*out = -*out;
+			*out = -*out < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : -*out;
 		return 0;
 	}
 	if (!fixed_digits(&p, 4, &y) || !expect(&p, "-") ||
@@ -327,10 +327,8 @@ parse_instant(const char *s, int64_t *out, ctx_err *err)
 		return ctx_fail(err, "'%s': too far in the future (after 2262)", s);
 	/* Before 1677 nanoseconds since the epoch no longer fit: every such
 	 * instant is the earliest that does, as past as any. */
-	if (secs < INT64_MIN / NS_PER_SEC + 1)
-		*out = INT64_MIN + NS_PER_SEC;
-	else
-		*out = secs * NS_PER_SEC + frac * (NS_PER_SEC / scale);
+	__int128 ns = (__int128)secs * NS_PER_SEC + frac * (NS_PER_SEC / scale);
+	*out = ns < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : (int64_t)ns;
 	return 0;
 syntax:
 	return ctx_fail(err, "'%s': expected RFC 3339 (2026-11-25T08:00:00Z) or @EPOCH", s);
