@@ -137,7 +137,7 @@ static int
 run(int argc, char **argv, int64_t start)
 {
 	struct invocation o = { .start = start };
-	int64_t timeout = 0, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
+	int64_t timeout = CTX_NEVER, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
 	const char *name = NULL;
 	/* Arguments of --env/--unset and --value, in order: pointers into argv,
 	 * so that an error exit has nothing to free. */
@@ -153,16 +153,22 @@ run(int argc, char **argv, int64_t start)
 	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:wvqh",
 	    long_options, NULL)) != -1) {
 		switch (opt) {
-		case 't':
-			if (parse_duration(optarg, &timeout, &err) == -1)
+		case 't': {
+			/* Several combine to the earliest; 0 adds no timeout. */
+			int64_t t;
+			if (parse_duration(optarg, &t, &err) == -1)
 				usage_error("--timeout: %s", err.msg);
+			if (t > 0 && t < timeout)
+				timeout = t;
 			break;
+		}
 		case 'd': {
 			int64_t at;
 			if (parse_instant(optarg, &at, &err) == -1)
 				usage_error("--deadline: %s", err.msg);
-			/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1). */
-			int64_t d = time_add(mono_now(), at - wall_now());
+			/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1);
+			 * saturating, for instants long before 1970. */
+			int64_t d = time_add(mono_now(), time_add(at, -wall_now()));
 			deadline = d < deadline ? d : deadline;
 			break;
 		}
@@ -252,7 +258,7 @@ run(int argc, char **argv, int64_t start)
 			usage_error("out of memory");
 	}
 	/* The earliest of --timeout, --deadline and the inherited deadline. */
-	if (timeout > 0 && time_add(start, timeout) < deadline)
+	if (timeout != CTX_NEVER && time_add(start, timeout) < deadline)
 		deadline = time_add(start, timeout);
 	ctx->deadline = deadline;
 	ctx->grace = inherited ? nested_grace(grace, inherited->grace) : grace;
@@ -271,6 +277,10 @@ run(int argc, char **argv, int64_t start)
 				usage_error("--env: '%s': %s", env_ops[i], strerror(errno));
 		}
 	}
+	/* Never a context that a nested ctxrun would refuse, nor variables
+	 * that would make COMMAND unrunnable (E2BIG). */
+	if (ctx_env_check(ctx, o.argv, environ, &err) == -1)
+		usage_error("%s", err.msg);
 
 	return run_in_context(&o, ctx);
 }
@@ -315,16 +325,34 @@ main(int argc, char **argv)
 	};
 
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
+	const char *what = NULL;
+	int status;
 
 	/* Through a link named timeout, ctxrun is timeout. */
 	if (strcmp(base, "timeout") == 0)
-		return cmd_timeout(argc, argv, start);
-	if (argc > 1) {
+		status = cmd_timeout(argc, argv, start);
+	else if (argc > 1 && strcmp(argv[1], "timeout") == 0)
+		status = cmd_timeout(argc - 1, argv + 1, start);
+	else {
+		int (*fn)(int, char **) = NULL;
 		for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
-			if (strcmp(argv[1], subcommands[i].name) == 0)
-				return subcommands[i].fn(argc - 1, argv + 1);
-		if (strcmp(argv[1], "timeout") == 0)
-			return cmd_timeout(argc - 1, argv + 1, start);
+			if (argc > 1 && strcmp(argv[1], subcommands[i].name) == 0) {
+				what = argv[1];
+				fn = subcommands[i].fn;
+			}
+		status = fn != NULL ? fn(argc - 1, argv + 1) : run(argc, argv, start);
 	}
-	return run(argc, argv, start);
+	/* What ctxrun printed (a subcommand's answer, --help, --version) must
+	 * have reached stdout: a failed write is a failure, as GNU's
+	 * close_stdout has it (stdout closed, a full disk).  Nothing printed,
+	 * nothing to check. */
+	errno = 0;
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		int e = errno;
+		fprintf(stderr, "ctxrun: %s%swrite error on standard output%s%s\n",
+		    what != NULL ? what : "", what != NULL ? ": " : "",
+		    e ? ": " : "", e ? strerror(e) : "");
+		return EXIT_CTX_FAILED;
+	}
+	return status;
 }

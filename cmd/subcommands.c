@@ -76,12 +76,10 @@ cmd_deadline(int argc, char **argv)
 		return 1;
 	d = wall_deadline(d);
 	if (epoch)
-		printf("%" PRId64 ".%03" PRId64 "\n", d / NS_PER_SEC,
-		    d % NS_PER_SEC / NS_PER_MS);
-	else {
+		format_epoch(d, buf, sizeof(buf));
+	else
 		format_instant(d, buf, sizeof(buf));
-		puts(buf);
-	}
+	puts(buf);
 	return 0;
 }
 
@@ -100,20 +98,63 @@ cmd_value(int argc, char **argv)
 	return v != NULL ? 0 : 1;
 }
 
-/* Bytes as a JSON string: control characters, quote and backslash escaped;
- * other bytes are passed through (valid UTF-8 stays valid). */
-static void
-json_string(const char *s)
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none. */
+static size_t
+utf8_len(const unsigned char *s)
 {
+	unsigned char lo = 0x80, hi = 0xbf;
+	size_t n;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] >= 0xc2 && s[0] <= 0xdf)
+		n = 2;
+	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
+		n = 3;
+		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
+		hi = s[0] == 0xed ? 0x9f : 0xbf;
+	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
+		n = 4;
+		lo = s[0] == 0xf0 ? 0x90 : 0x80;
+		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
+	} else
+		return 0;
+	if (s[1] < lo || s[1] > hi)
+		return 0;
+	for (size_t i = 2; i < n; i++)
+		if (s[i] < 0x80 || s[i] > 0xbf)
+			return 0;
+	return n;
+}
+
+/* Bytes as a JSON string, always valid UTF-8 JSON text: quote, backslash
+ * and control characters escaped, well-formed UTF-8 passed through as it
+ * is, and each byte that is not part of well-formed UTF-8 written as the
+ * lone surrogate escape \udcXX (0x80 <= XX <= 0xff), as Python's
+ * "surrogateescape" does: a reader can tell it from any character and get
+ * the bytes back; a strict one shows U+FFFD instead. */
+static void
+json_string(const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+
 	putchar('"');
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '"' || ch == '\\')
-			printf("\\%c", ch);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\u%04x", ch);
+	while (*s != '\0') {
+		size_t n = utf8_len(s);
+		if (*s == '"' || *s == '\\')
+			printf("\\%c", *s);
+		else if (*s == '\n')
+			fputs("\\n", stdout);
+		else if (*s == '\t')
+			fputs("\\t", stdout);
+		else if (*s < 0x20 || *s == 0x7f)
+			printf("\\u%04x", *s);
+		else if (n == 0)
+			printf("\\udc%02x", *s);
 		else
-			putchar(ch);
+			fwrite(s, 1, n, stdout);
+		s += n == 0 ? 1 : n;
 	}
 	putchar('"');
 }

@@ -1,10 +1,13 @@
 /*
  * Clocks.  Deadlines live on CLOCK_MONOTONIC so that wall-clock steps do not
- * move them; the boot id tells whether a monotonic time from another process
- * still means anything here.
+ * move them; the boot id and the time namespace tell whether a monotonic
+ * time from another process still means anything here.
  */
 #include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -47,6 +50,53 @@ boot_id(void)
 		read_once = true;
 	}
 	return id;
+}
+
+/* The initial time namespace's inode (PROC_TIME_INIT_INO, linux/proc_ns.h). */
+#define TIME_NS_INIT_INO 0xEFFFFFFAU
+
+/* The inode of our time namespace, 0 when the kernel has none (before 5.6
+ * or without CONFIG_TIME_NS: then there is only one). */
+static uint64_t
+time_ns(void)
+{
+	static uint64_t ino;
+	static bool read_once;
+	struct stat st;
+
+	if (!read_once) {
+		ino = stat("/proc/self/ns/time", &st) == 0 ? (uint64_t)st.st_ino : 0;
+		read_once = true;
+	}
+	return ino;
+}
+
+const char *
+mono_clock_id(void)
+{
+	static char id[64];
+
+	if (id[0] == '\0' && boot_id()[0] != '\0') {
+		if (time_ns() != 0)
+			snprintf(id, sizeof(id), "%s+%" PRIu64, boot_id(), time_ns());
+		else
+			snprintf(id, sizeof(id), "%s", boot_id());
+	}
+	return id;
+}
+
+bool
+same_mono_clock(const char *id)
+{
+	if (id[0] == '\0' || mono_clock_id()[0] == '\0')
+		return false;
+	if (strcmp(id, mono_clock_id()) == 0)
+		return true;
+	/* A bare boot id, from a ctxrun older than time namespaces: its time
+	 * namespace is unknown; on this boot it is most likely the initial
+	 * one, so it is trusted only there (or without time namespaces). */
+	return strchr(id, '+') == NULL && strcmp(id, boot_id()) == 0 &&
+	    (time_ns() == 0 || time_ns() == TIME_NS_INIT_INO);
 }
 
 int64_t

@@ -115,21 +115,30 @@ ctx_value(const struct ctx *c, const char *key)
 	return NULL;
 }
 
+int64_t
+ctx_deadline(const struct ctx *c)
+{
+	int64_t d = CTX_NEVER;
+
+	for (; c != NULL; c = c->parent)
+		if (c->deadline < d)
+			d = c->deadline;
+	return d;
+}
+
 const struct ctx *
 ctx_deadline_owner(const struct ctx *c)
 {
 	const struct ctx *owner = c;
+	int64_t d = ctx_deadline(c);
 
+	if (d == CTX_NEVER)
+		return c;
 	for (; c != NULL; c = c->parent)
-		if (c->deadline < owner->deadline)
+		if (c->deadline != CTX_NEVER &&
+		    c->deadline <= time_add(d, CTX_DEADLINE_TIE))
 			owner = c;
 	return owner;
-}
-
-int64_t
-ctx_deadline(const struct ctx *c)
-{
-	return ctx_deadline_owner(c)->deadline;
 }
 
 void

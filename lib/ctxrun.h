@@ -39,7 +39,9 @@ int ctx_fail(ctx_err *err, const char *fmt, ...) __printflike(2, 3);
 /* ---- parse.c: durations, instants, signals, keys ---------------------- */
 
 /* Go duration syntax ("1h30m", "250ms", "1.5s"), or a bare number of
- * seconds.  Refuses negative, empty, overflowing and trailing garbage. */
+ * seconds.  Refuses negative, empty, overflowing and trailing garbage.
+ * Fractions of a nanosecond are dropped, but a positive duration is at
+ * least 1ns: only an exact 0 is 0. */
 int parse_duration(const char *s, int64_t *ns, ctx_err *err);
 /* GNU timeout's DURATION: a number as strtod reads it (also hex and inf)
  * and at most one suffix s, m, h or d.  Huge values are clamped, a positive
@@ -48,11 +50,19 @@ int parse_duration(const char *s, int64_t *ns, ctx_err *err);
 int parse_gnu_duration(const char *s, int64_t *ns, ctx_err *err);
 /* Go's Duration.String(): "1h30m0s", "250ms", "0s".  buf >= 40 bytes. */
 void format_duration(int64_t ns, char *buf, size_t len);
-/* RFC 3339 ("2026-11-25T08:00:00.25+01:00") or "@EPOCH[.FRACTION]", to
- * nanoseconds since the epoch (wall clock). */
+/* The earliest instant parse_instant returns; earlier ones (1677) are
+ * clamped to it, long past all the same. */
+#define CTX_INSTANT_MIN (INT64_MIN + NS_PER_SEC)
+/* RFC 3339 ("2026-11-25T08:00:00.25+01:00") or "@[-]EPOCH[.FRACTION]", to
+ * nanoseconds since the epoch (wall clock); before 1970 is negative, not
+ * before CTX_INSTANT_MIN. */
 int parse_instant(const char *s, int64_t *epoch_ns, ctx_err *err);
-/* RFC 3339 in UTC with milliseconds.  buf >= 32 bytes. */
+/* RFC 3339 in UTC with milliseconds (truncated towards the past, also
+ * before 1970).  buf >= 32 bytes. */
 void format_instant(int64_t epoch_ns, char *buf, size_t len);
+/* Seconds since the epoch with milliseconds, "-1.500" before 1970.
+ * buf >= 32 bytes. */
+void format_epoch(int64_t epoch_ns, char *buf, size_t len);
 /* Unsigned decimal seconds with up to 9 fraction digits ("12.5"). */
 int parse_seconds(const char *s, int64_t *ns);
 /* A signal by name (TERM, SIGTERM, term, RTMIN+2) or number. */
@@ -68,6 +78,14 @@ int64_t mono_now(void);
 int64_t wall_now(void);
 /* This boot's id (/proc/sys/kernel/random/boot_id), "" if unknown. */
 const char *boot_id(void);
+/* What CLOCK_MONOTONIC here is: "BOOTID+TIMENS", the boot id and the inode
+ * of our time namespace (/proc/self/ns/time), which can offset the clock
+ * on the same boot; just "BOOTID" without time namespaces; "" if unknown. */
+const char *mono_clock_id(void);
+/* Whether a monotonic time from a process whose mono_clock_id() was id
+ * means the same here.  A bare boot id (older ctxrun) is trusted on this
+ * boot only in the initial time namespace. */
+bool same_mono_clock(const char *id);
 /* Saturating a + b for times. */
 int64_t time_add(int64_t a, int64_t b);
 
@@ -107,7 +125,14 @@ int ctx_set_value(struct ctx *c, const char *key, const char *val);
 const char *ctx_value(const struct ctx *c, const char *key);
 /* The earliest deadline of the node and its ancestors. */
 int64_t ctx_deadline(const struct ctx *c);
-/* The ancestor whose deadline is ctx_deadline(c) (c itself if its own). */
+/* Deadlines closer than this are the same deadline for ctx_deadline_owner:
+ * below what messages print, and the jitter of converting one instant
+ * from the wall clock in two processes. */
+#define CTX_DEADLINE_TIE NS_PER_MS
+/* The context whose deadline ctx_deadline(c) is: the outermost one whose
+ * own deadline is within CTX_DEADLINE_TIE of it (c itself when it has
+ * none).  An inherited level carries its effective deadline, which equals
+ * its parent's when inherited: the credit goes to where it came from. */
 const struct ctx *ctx_deadline_owner(const struct ctx *c);
 /* Done: cancels the node and its descendants; the first cause wins. */
 void ctx_cancel(struct ctx *c, enum ctx_state why, const char *cause);
@@ -122,11 +147,25 @@ int64_t nested_grace(int64_t own, int64_t parent);
 
 /* ---- envcodec.c: the context in the environment ------------------------ */
 
+/* The deepest nesting ctx_from_env accepts (CTXRUN_DEPTH), and so the
+ * deepest context a ctxrun may create. */
+#define CTX_MAX_DEPTH 64
+/* The kernel's MAX_ARG_STRLEN: the longest argument or environment string
+ * execve takes, its NUL included (32 pages); longer ones fail with E2BIG. */
+#define CTX_ENV_STRING_MAX (32 * 4096)
+
 /* Inherited chain from CTXRUN_* variables of envp; *out is NULL when there
  * is no enclosing context.  Malformed input: -1 with a reason. */
 int ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err);
 /* The value of CTXRUN_<depth> for node c ("name=... pid=... ..."). */
 char *ctx_encode(const struct ctx *c, pid_t pid, const char *token);
+/* Whether c can be handed to argv's program in environment envp (as it
+ * will be once ctxrun has applied --env and --unset): no deeper than
+ * ctx_from_env accepts, CTXRUN_<depth> within CTX_ENV_STRING_MAX, and the
+ * whole of argv and the environment within what execve takes, unless it
+ * is too big without the new variables already.  -1 with a reason. */
+int ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
+    ctx_err *err);
 /* Percent-encoding of arbitrary bytes into [A-Za-z0-9._~/:@+,-] and %XX. */
 char *pct_encode(const char *s, size_t len);
 /* Decodes into a new string; -1 on bad escapes or an embedded NUL. */

@@ -3,23 +3,24 @@
  *
  *   CTXRUN_DEPTH=N
  *   CTXRUN_N=name=NAME pid=PID token=HEX grace=SECS [deadline=EPOCH
- *            mono=SECS boot=ID] [v.KEY=VALUE]...
+ *            mono=SECS boot=CLOCK] [v.KEY=VALUE]...
  *
  * and keeps CTXRUN_1 .. CTXRUN_N-1 from its parents.  Fields are separated
- * by one space; NAME, VALUE and ID are percent-encoded, so any byte but NUL
- * survives.  deadline is the effective deadline on the wall clock; mono is
- * the same instant on CLOCK_MONOTONIC of boot ID, preferred on that boot so
- * that wall-clock steps do not move it.
+ * by one space; NAME, VALUE and CLOCK are percent-encoded, so any byte but
+ * NUL survives.  deadline is the effective deadline on the wall clock; mono
+ * is the same instant on the CLOCK_MONOTONIC that CLOCK names (boot id and
+ * time namespace, mono_clock_id()), preferred where the clock is the same
+ * so that wall-clock steps do not move it.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "ctxrun.h"
 
-#define MAX_DEPTH 64
 
 static bool
 is_plain(unsigned char ch)
@@ -133,7 +134,8 @@ parse_seconds_n(const char *s, size_t len, int64_t *ns)
 
 /* One level: the fields of CTXRUN_<level>. */
 static int
-decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err)
+decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono,
+    ctx_err *err)
 {
 	int64_t wall = -1, mono = -1;
 	char *boot = NULL, *name = NULL;
@@ -206,12 +208,14 @@ decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err)
 	c->name = name;
 	name = NULL;
 	if (wall >= 0) {
-		/* Same boot: the monotonic instant is exact and immune to clock
-		 * steps.  Another machine or boot: only the wall clock is shared. */
-		if (strcmp(boot, boot_id()) == 0 && boot[0] != '\0')
+		/* Same boot and time namespace: the monotonic instant is exact
+		 * and immune to clock steps.  Another machine, boot or time
+		 * namespace: only the wall clock is shared.  One conversion for
+		 * the whole chain, so that equal instants stay equal. */
+		if (same_mono_clock(boot))
 			c->deadline = mono;
 		else
-			c->deadline = time_add(mono_now(), wall - wall_now());
+			c->deadline = time_add(wall, wall_to_mono);
 		/* Long past (before this boot): as good as now, and printable. */
 		if (c->deadline < 0)
 			c->deadline = 0;
@@ -234,15 +238,16 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 	if (depth_s == NULL)
 		return 0;
 	for (const char *p = depth_s; *p; p++) {
-		if (*p < '0' || *p > '9' || depth > MAX_DEPTH)
+		if (*p < '0' || *p > '9' || depth > CTX_MAX_DEPTH)
 			return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
-			    depth_s, MAX_DEPTH);
+			    depth_s, CTX_MAX_DEPTH);
 		depth = depth * 10 + (*p - '0');
 	}
-	if (depth < 1 || depth > MAX_DEPTH)
+	if (depth < 1 || depth > CTX_MAX_DEPTH)
 		return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
-		    depth_s, MAX_DEPTH);
+		    depth_s, CTX_MAX_DEPTH);
 	struct ctx *last = NULL;
+	int64_t wall_to_mono = mono_now() - wall_now();
 	for (int i = 1; i <= depth; i++) {
 		char var[24];
 		snprintf(var, sizeof(var), "CTXRUN_%d", i);
@@ -259,7 +264,7 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 			ctx_free(chain);
 			return ctx_fail(err, "%s is missing (CTXRUN_DEPTH is %d)", var, depth);
 		}
-		if (decode_level(var, s, c, err) == -1) {
+		if (decode_level(var, s, c, wall_to_mono, err) == -1) {
 			ctx_free(chain);
 			return -1;
 		}
@@ -281,12 +286,12 @@ ctx_encode(const struct ctx *c, pid_t pid, const char *token)
 	    ".%09" PRId64, name, (int)pid, token, c->grace / NS_PER_SEC,
 	    c->grace % NS_PER_SEC);
 	if (deadline != CTX_NEVER) {
-		int64_t wall = time_add(wall_now(), deadline - mono_now());
+		int64_t wall = time_add(wall_now(), time_add(deadline, -mono_now()));
 		if (wall < 0)
 			wall = 0;
 		if (deadline < 0)
 			deadline = 0;
-		char *boot = pct_encode(boot_id(), strlen(boot_id()));
+		char *boot = pct_encode(mono_clock_id(), strlen(mono_clock_id()));
 		if (boot == NULL)
 			goto fail;
 		len += (size_t)snprintf(out + len, cap - len, " deadline=%" PRId64
@@ -316,4 +321,71 @@ fail:
 	free(name);
 	free(out);
 	return NULL;
+}
+
+/* execve's limit on arguments and environment together, as fs/exec.c
+ * computes it: a quarter of the stack limit, at most 3/4 of 8 MiB, at
+ * least 32 pages; each string's pointer counts too. */
+static size_t
+exec_args_limit(void)
+{
+	struct rlimit r;
+	size_t limit = 8 * 1024 * 1024 / 4 * 3;
+
+	if (getrlimit(RLIMIT_STACK, &r) == 0 && r.rlim_cur != RLIM_INFINITY &&
+	    r.rlim_cur / 4 < limit)
+		limit = r.rlim_cur / 4;
+	return limit < CTX_ENV_STRING_MAX ? CTX_ENV_STRING_MAX : limit;
+}
+
+/* CTXRUN_DEPTH, or CTXRUN_<n> with n >= depth: replaced or removed when
+ * the context is exported. */
+static bool
+replaced_by_export(const char *e, size_t depth)
+{
+	char *end;
+
+	if (strncmp(e, "CTXRUN_DEPTH=", 13) == 0)
+		return true;
+	if (strncmp(e, "CTXRUN_", 7) != 0 || e[7] < '1' || e[7] > '9')
+		return false;
+	unsigned long n = strtoul(e + 7, &end, 10);
+	return *end == '=' && n >= depth;
+}
+
+int
+ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
+    ctx_err *err)
+{
+	size_t depth = ctx_depth(c), base = 0, ours, var;
+	/* The widest pid (PID_MAX_LIMIT) and token; a few digits more for
+	 * deadlines that grow a digit before the export. */
+	char *enc = ctx_encode(c, 4194304, "ffffffffffffffffffffffffffffffff");
+
+	if (depth > CTX_MAX_DEPTH) {
+		free(enc);
+		return ctx_fail(err, "nested too deep: this context would be level %zu, "
+		    "and a nested ctxrun accepts at most %d", depth, CTX_MAX_DEPTH);
+	}
+	if (enc == NULL)
+		return ctx_fail(err, "out of memory");
+	var = strlen("CTXRUN_=") + 3 + strlen(enc) + 1 + 8;
+	free(enc);
+	if (var > CTX_ENV_STRING_MAX)
+		return ctx_fail(err, "the context's name and values take %zu bytes "
+		    "encoded in CTXRUN_%zu, more than the %d bytes that execve "
+		    "allows one environment string", var, depth, CTX_ENV_STRING_MAX);
+	/* The strings, their pointers and the program's path (at most 4 KiB). */
+	for (char *const *a = argv; *a != NULL; a++)
+		base += strlen(*a) + 1 + sizeof(char *);
+	for (char *const *e = envp; e != NULL && *e != NULL; e++)
+		if (!replaced_by_export(*e, depth))
+			base += strlen(*e) + 1 + sizeof(char *);
+	base += 4096;
+	ours = var + sizeof(char *) + strlen("CTXRUN_DEPTH=64") + 1 + sizeof(char *);
+	if (base + ours > exec_args_limit() && base <= exec_args_limit())
+		return ctx_fail(err, "with the context's %zu bytes, COMMAND's arguments "
+		    "and environment would take %zu bytes, more than the %zu that "
+		    "execve allows", ours, base + ours, exec_args_limit());
+	return 0;
 }

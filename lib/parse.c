@@ -44,11 +44,14 @@ static const struct {
 };
 
 /* Reads digits into an __int128 fraction numerator and its scale; digits
- * beyond 18 add nothing measurable and are dropped (as Go does). */
+ * beyond 19 add nothing measurable and are dropped (as Go does), but
+ * *nonzero still tells whether any of them was not 0. */
 static const char *
-read_digits(const char *p, __int128 *v, __int128 *scale, int *ndigits)
+read_digits(const char *p, __int128 *v, __int128 *scale, int *ndigits,
+    bool *nonzero)
 {
 	for (; isdigit((unsigned char)*p); p++, (*ndigits)++) {
+		*nonzero |= *p != '0';
 		if (*scale < (__int128)1000000000000000000LL * 10) {
 			*v = *v * 10 + (*p - '0');
 			*scale *= 10;
@@ -62,6 +65,7 @@ parse_duration(const char *s, int64_t *out, ctx_err *err)
 {
 	const char *p = s;
 	__int128 total = 0;
+	bool nonzero = false;	/* some digit is not 0: the duration is positive */
 
 	if (*s == '\0')
 		return ctx_fail(err, "empty duration");
@@ -74,12 +78,13 @@ parse_duration(const char *s, int64_t *out, ctx_err *err)
 
 		/* Integer part: keep every digit, overflow is checked below. */
 		for (; isdigit((unsigned char)*p); p++, nwhole++) {
+			nonzero |= *p != '0';
 			whole = whole * 10 + (*p - '0');
 			if (whole > INT64_MAX)
 				return ctx_fail(err, "'%s': duration out of range", s);
 		}
 		if (*p == '.')
-			p = read_digits(p + 1, &frac, &fscale, &nfrac);
+			p = read_digits(p + 1, &frac, &fscale, &nfrac, &nonzero);
 		if (nwhole + nfrac == 0)
 			return ctx_fail(err, "'%s': expected a number at '%s'", s, num);
 
@@ -106,7 +111,9 @@ parse_duration(const char *s, int64_t *out, ctx_err *err)
 		if (total > INT64_MAX)
 			return ctx_fail(err, "'%s': duration out of range", s);
 	}
-	*out = (int64_t)total;
+	/* Fractions of a nanosecond are dropped, as Go does, but a positive
+	 * duration never becomes 0 ("no timeout"): it is at least 1ns. */
+	*out = total == 0 && nonzero ? 1 : (int64_t)total;
 	return 0;
 }
 
@@ -270,8 +277,12 @@ parse_instant(const char *s, int64_t *out, ctx_err *err)
 	int64_t frac = 0, scale = 1;
 
 	if (*s == '@') {
-		if (parse_seconds(s + 1, out) == -1)
-			return ctx_fail(err, "'%s': expected @SECONDS[.FRACTION] since the epoch", s);
+		/* Before 1970 is allowed: a deadline that has long passed. */
+		bool before = s[1] == '-';
+		if (parse_seconds(s + 1 + before, out) == -1)
+			return ctx_fail(err, "'%s': expected @[-]SECONDS[.FRACTION] since the epoch", s);
+		if (before)
+			*out = -*out < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : -*out;
 		return 0;
 	}
 	if (!fixed_digits(&p, 4, &y) || !expect(&p, "-") ||
@@ -312,26 +323,53 @@ parse_instant(const char *s, int64_t *out, ctx_err *err)
 
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    sign * (oh * 3600 + om * 60);
-	if (secs < 0)
-		return ctx_fail(err, "'%s': before 1970", s);
 	if (secs > INT64_MAX / NS_PER_SEC - 1)
 		return ctx_fail(err, "'%s': too far in the future (after 2262)", s);
-	*out = secs * NS_PER_SEC + frac * (NS_PER_SEC / scale);
+	/* Before 1677 nanoseconds since the epoch no longer fit: every such
+	 * instant is the earliest that does, as past as any. */
+	__int128 ns = (__int128)secs * NS_PER_SEC + frac * (NS_PER_SEC / scale);
+	*out = ns < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : (int64_t)ns;
 	return 0;
 syntax:
 	return ctx_fail(err, "'%s': expected RFC 3339 (2026-11-25T08:00:00Z) or @EPOCH", s);
 }
 
+/* a / b and a % b rounded towards minus infinity (b > 0): the second
+ * before the epoch is -1, not 0. */
+static int64_t
+floor_div(int64_t a, int64_t b)
+{
+	return a / b - (a % b < 0);
+}
+
+static int64_t
+floor_mod(int64_t a, int64_t b)
+{
+	return a % b + (a % b < 0 ? b : 0);
+}
+
 void
 format_instant(int64_t epoch_ns, char *buf, size_t len)
 {
-	int64_t secs = epoch_ns / NS_PER_SEC, ms = epoch_ns % NS_PER_SEC / NS_PER_MS;
+	int64_t ms = floor_div(epoch_ns, NS_PER_MS);	/* truncated to the ms */
+	int64_t secs = floor_div(ms, 1000), sod = floor_mod(secs, 86400);
 	int y, m, d;
 
-	civil_from_days(secs / 86400, &y, &m, &d);
+	civil_from_days(floor_div(secs, 86400), &y, &m, &d);
 	snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", y, m, d,
-	    (int)(secs % 86400 / 3600), (int)(secs % 3600 / 60),
-	    (int)(secs % 60), (int)ms);
+	    (int)(sod / 3600), (int)(sod % 3600 / 60), (int)(sod % 60),
+	    (int)floor_mod(ms, 1000));
+}
+
+void
+format_epoch(int64_t epoch_ns, char *buf, size_t len)
+{
+	int64_t ms = floor_div(epoch_ns, NS_PER_MS);
+	uint64_t a = ms < 0 ? -(uint64_t)ms : (uint64_t)ms;
+
+	/* -1.500 is 1.5 s before the epoch: the sign applies to the fraction. */
+	snprintf(buf, len, "%s%" PRIu64 ".%03" PRIu64, ms < 0 ? "-" : "",
+	    a / 1000, a % 1000);
 }
 
 static const struct {

@@ -43,7 +43,8 @@ bad() {
 	bad -d yesterday "'yesterday'"
 	bad -d 2026-13-01T00:00:00Z "no such date"
 	bad -d 2026-11-25T08:00:00 "RFC 3339"
-	bad -d @-5 "'@-5'"
+	bad -d @--5 "'@--5'"
+	bad -d @-x "'@-x'"
 	bad -d 9999-01-01T00:00:00Z "too far"
 }
 
@@ -113,5 +114,50 @@ bad() {
 	[ ! -e "$T/started" ]
 	run "$CTXRUN" -q -d 2001-01-01T00:00:00Z -- touch "$T/started"
 	assert_failure 124
+	assert_output ""
+}
+
+@test "a deadline before 1970 is past: not started, 124" {
+	for d in @-1 @-1.5 @-0.000000001 1969-12-31T23:59:59Z 1969-12-31T23:59:59.999+00:00 \
+		1900-01-01T00:00:00Z 0001-01-01T00:00:00Z; do
+		run "$CTXRUN" -d "$d" -- touch "$T/started"
+		assert_failure 124
+		assert_output --partial "deadline already passed"
+		[ ! -e "$T/started" ] || fail "started with -d $d"
+	done
+}
+
+@test "a positive timeout, however small, is a timeout: only 0 means none" {
+	for t in 0.5ns .1ns 0.0000000001 0.00000000000000000000001s 0.4ns0.4ns; do
+		run "$CTXRUN" -q -t "$t" -- sleep 5
+		assert_failure 124
+	done
+}
+
+@test "repeated --timeout: the earliest; 0 adds no timeout of its own" {
+	# remaining: 1 with nothing printed when there is no deadline.
+	for ts in "-t 5 -t 1" "-t 1 -t 5" "-t 0 -t 1" "-t 1 -t 0" "-t 0 -t 1 -t 0 -t 9"; do
+		run "$CTXRUN" $ts -- "$CTXRUN" remaining
+		assert_success
+		assert_output --regexp '^(0\.9[0-9]{2}|1\.000)$'
+	done
+	run "$CTXRUN" -t 1 -d @4102444800 -t 5 -- "$CTXRUN" remaining
+	assert_output --regexp '^(0\.9[0-9]{2}|1\.000)$'
+	run -1 "$CTXRUN" -t 0 -t 0 -- "$CTXRUN" remaining
+	assert_output ""
+}
+
+@test "--help and --version: a failed write is an error, 125 with one line" {
+	for o in --help --version; do
+		for redir in '>/dev/full' '>&-'; do
+			run bash -c "\"\$CTXRUN\" $o $redir"
+			assert_failure 125
+			[ "${#lines[@]}" -eq 1 ] || fail "$o $redir: $output"
+			assert_output --regexp '^ctxrun: write error on standard output: (No space left on device|Bad file descriptor)$'
+		done
+	done
+	# Running a command prints nothing: a closed stdout is COMMAND's business.
+	run bash -c '"$CTXRUN" -- true >&-'
+	assert_success
 	assert_output ""
 }

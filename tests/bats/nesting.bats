@@ -101,3 +101,135 @@ context() {
 	CTXRUN_DEPTH=1 CTXRUN_1=$(context "$(($(date +%s) + 50)).0" "$mono" "not-this-boot") run "$CTXRUN" remaining
 	assert_output --regexp '^(49|50)\.[0-9]{3}$'
 }
+
+@test "depth 3: the message names the context whose deadline it was" {
+	run -124 "$CTXRUN" -n a -t 1 -- "$CTXRUN" -n b -t 5 -- "$CTXRUN" -n c -t 9 -- sleep $U
+	assert_line --regexp "^ctxrun: c: deadline exceeded after [0-9.]+m?s \\(inherited from 'a'\\)$"
+	assert_line --regexp "^ctxrun: b: deadline exceeded after [0-9.]+m?s \\(inherited from 'a'\\)$"
+	assert_line "ctxrun: a: deadline exceeded after 1s"
+	assert_no_leftovers
+}
+
+@test "depth 5: the message names the context whose deadline it was" {
+	run -124 "$CTXRUN" -n a -t 9 -- "$CTXRUN" -n b -t 1 -- "$CTXRUN" -n c -t 5 -- \
+		"$CTXRUN" -n d -- "$CTXRUN" -n e -t 9 -- sleep $U
+	for n in c d e; do
+		assert_line --regexp "^ctxrun: $n: deadline exceeded after [0-9.]+m?s \\(inherited from 'b'\\)$"
+	done
+	assert_line "ctxrun: b: deadline exceeded after 1s"
+	refute_line --partial "ctxrun: a:"
+	assert_no_leftovers
+}
+
+@test "equal deadlines at two levels: credited to the outermost" {
+	at=@$(python3 -c 'import time; print(f"{time.time() + 1:.3f}")')
+	run -124 "$CTXRUN" -n a -d "$at" -- "$CTXRUN" -n b -d "$at" -- "$CTXRUN" -n c -- \
+		"$CTXRUN" -n d -d "$at" -- "$CTXRUN" -n e -- sleep $U
+	for n in b c d e; do
+		assert_line --regexp "^ctxrun: $n: deadline exceeded after [0-9.]+m?s \\(inherited from 'a'\\)$"
+	done
+	assert_line --regexp "^ctxrun: a: deadline exceeded after [0-9.]+m?s$"
+	assert_no_leftovers
+}
+
+@test "told by its parent before its own timer: still the right context named" {
+	# b's environment claims a's deadline is 100 s away: only a's signal,
+	# relayed by b, can tell c, three levels down.
+	run -124 "$CTXRUN" -n a -t 0.5 -- sh -c '
+		mono=$(python3 -c "import time; print(f\"{time.monotonic() + 100:.9f}\")")
+		export CTXRUN_1="$(printf %s "$CTXRUN_1" | sed "s/ mono=[0-9.]*/ mono=$mono/")"
+		exec "$CTXRUN" -n b -t 200 -- "$CTXRUN" -n c -t 300 -- "$CTXRUN" -n d -- sleep '$U
+	for n in b c d; do
+		assert_line --regexp "^ctxrun: $n: deadline exceeded after [0-9.hms]+ \\(inherited from 'a'\\)$"
+	done
+	assert_line "ctxrun: a: deadline exceeded after 500ms"
+	assert_no_leftovers
+}
+
+# unshare --time --fork --monotonic OFFSET: same boot id, CLOCK_MONOTONIC
+# OFFSET seconds ahead (needs root and a kernel with time namespaces).
+in_time_ns() {
+	local off=$1
+	shift
+	unshare --time --fork --monotonic "$off" "$@"
+}
+
+@test "in another time namespace the inherited deadline is read on the wall clock" {
+	in_time_ns 1 true 2>/dev/null || skip "no time namespaces here (needs root)"
+	for off in 100000 -50; do
+		run "$CTXRUN" -t 100 -- unshare --time --fork --monotonic "$off" "$CTXRUN" remaining
+		assert_success
+		assert_output --regexp '^(99|100)\.[0-9]{3}$'
+		# A nested ctxrun there runs its command, under the same deadline.
+		run "$CTXRUN" -n outer -t 0.5 -- unshare --time --fork --monotonic "$off" \
+			"$CTXRUN" -n inner -- sh -c 'echo started; exec sleep '$U
+		assert_failure 124
+		assert_line started
+		assert_line --regexp "^ctxrun: inner: deadline exceeded after [0-9]+ms \\(inherited from 'outer'\\)$"
+		assert_no_leftovers
+	done
+	# Back in the parent's namespace, through the nested one: monotonic again.
+	run "$CTXRUN" -t 100 -- unshare --time --fork --monotonic 100000 \
+		"$CTXRUN" -- sh -c 'echo "$CTXRUN_1"; echo "$CTXRUN_2"'
+	assert_success
+	[ "$(sed -n 's/.* boot=\([^ ]*\).*/\1/p' <<<"${lines[0]}")" != \
+	  "$(sed -n 's/.* boot=\([^ ]*\).*/\1/p' <<<"${lines[1]}")" ] || fail "same clock id: $output"
+}
+
+# nest N CMD...: CMD under N nested ctxruns named L1 (outermost) to LN.
+nest() {
+	local n=$1 i
+	shift
+	cmd=("$@")
+	for ((i = n; i >= 1; i--)); do
+		cmd=("$CTXRUN" -q -n "L$i" -- "${cmd[@]}")
+	done
+}
+
+@test "the deepest nesting a ctxrun accepts works; one more is refused up front" {
+	nest 64 sh -c 'echo "$CTXRUN_DEPTH"; "$CTXRUN" show | tail -1'
+	run "${cmd[@]}"
+	assert_success
+	assert_output "64
+64 L64 no-deadline"
+	# Level 65 would be refused by any ctxrun below it: the ctxrun that
+	# would create it says so, and starts nothing.
+	nest 65 touch "$T/started"
+	run "${cmd[@]}"
+	assert_failure 125
+	[ "${#lines[@]}" -eq 1 ] || fail "$output"
+	assert_output "ctxrun: nested too deep: this context would be level 65, and a nested ctxrun accepts at most 64"
+	[ ! -e "$T/started" ]
+}
+
+@test "a value too big for one environment string is refused up front with 125" {
+	# Percent-encoded, each byte 0xff takes three: 50000 of them make more
+	# than the 128 KiB execve takes in one string.
+	big=$(head -c 50000 /dev/zero | tr '\0' '\377')
+	run "$CTXRUN" --value "V=$big" -- touch "$T/started"
+	assert_failure 125
+	[ "${#lines[@]}" -eq 1 ] || fail "$output"
+	assert_output --regexp "^ctxrun: the context's name and values take [0-9]+ bytes encoded in CTXRUN_1, more than the 131072 bytes that execve allows one environment string$"
+	[ ! -e "$T/started" ]
+	# Just under: it works, byte for byte.
+	fits=$(head -c 43000 /dev/zero | tr '\0' '\377')
+	run "$CTXRUN" --value "V=$fits" -- "$CTXRUN" value V
+	assert_success
+	[ "$output" = "$fits" ] || fail "value changed"
+	# A long name counts too.
+	run "$CTXRUN" -n "$big" -- touch "$T/started"
+	assert_failure 125
+	[ ! -e "$T/started" ]
+}
+
+@test "context variables that would make the whole environment too big are refused up front" {
+	# With a 640 KiB stack, execve takes 160 KiB of arguments and
+	# environment.  Each level's value encodes to 90 KB: the second level's
+	# ctxrun starts (30 KB of arguments, 90 KB inherited), but its command
+	# would get 180 KB of context.
+	v=$(head -c 30000 /dev/zero | tr '\0' '\377')
+	run bash -c 'ulimit -s 640; "$CTXRUN" --value "A=$1" -- "$CTXRUN" -n inner --value "B=$1" -- touch "$T/started"' _ "$v"
+	assert_failure 125
+	assert_output --regexp "^ctxrun: with the context's [0-9]+ bytes, COMMAND's arguments and environment would take [0-9]+ bytes, more than the 163840 that execve allows$"
+	[ ! -e "$T/started" ]
+}

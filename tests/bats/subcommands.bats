@@ -93,3 +93,47 @@ print("ok")' "$output"
 	run -125 "$CTXRUN" -- "$CTXRUN" cancel --bogus
 	assert_no_leftovers
 }
+
+@test "show --json: valid UTF-8 JSON whatever bytes names and values hold" {
+	# Well-formed UTF-8 passes unchanged; every other byte is \udcXX, which
+	# Python's surrogateescape turns back into that byte.
+	run python3 - "$CTXRUN" <<'PY'
+import json, subprocess, sys
+ctxrun = sys.argv[1].encode()
+cases = [b"plain", b"caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 \xef\xbf\xbf \xf4\x8f\xbf\xbf",
+         b"\xff", b"a\x80b", b"\xc3", b"\xc3(", b"\xe2\x82", b"\xe2\x82x",
+         b"\xed\xa0\x80", b"\xc0\xaf", b"\xe0\x80\xaf", b"\xf0\x80\x80\xaf",
+         b"\xf4\x90\x80\x80", b"\xf8\x88\x80\x80\x80", b"\xfe\xff",
+         b"\x01\x1f\x7f\n\t\r\x1b[0m", b'say "hi" \\ / \\u0041', b"\xe2\x80\xa8",
+         bytes(range(1, 256))]
+for c in cases:
+    out = subprocess.run([ctxrun, b"-n", b"n" + c, b"--value", b"V=" + c, b"--",
+                          ctxrun, b"show", b"--json"],
+                         stdout=subprocess.PIPE, check=True).stdout
+    levels = json.loads(out.decode("utf-8"))  # strict UTF-8, strict JSON
+    name = levels[0]["name"].encode("utf-8", "surrogateescape")
+    value = levels[0]["values"]["V"].encode("utf-8", "surrogateescape")
+    assert name == b"n" + c, (c, name)
+    assert value == c, (c, value)
+    if c.startswith(b"caf"):
+        assert c in out, out  # valid multibyte UTF-8 is not escaped
+print("ok")
+PY
+	assert_output "ok"
+}
+
+@test "subcommands: a failed write is an error, 125 with one line naming it" {
+	for sub in remaining "remaining --ms" deadline "deadline --epoch" "value A" show "show --json"; do
+		for redir in '>/dev/full' '>&-'; do
+			run "$CTXRUN" -q -t 100 --value A=x -- bash -c "\"\$CTXRUN\" $sub $redir"
+			assert_failure 125
+			[ "${#lines[@]}" -eq 1 ] || fail "$sub $redir: $output"
+			assert_output --regexp "^ctxrun: ${sub% *}: write error on standard output: (No space left on device|Bad file descriptor)\$"
+		done
+	done
+	# Nothing to print, nothing to fail: show outside any ctxrun, cancel.
+	run bash -c '"$CTXRUN" show >&-'
+	assert_success
+	run -124 "$CTXRUN" -q -- bash -c '"$CTXRUN" cancel >/dev/full; sleep 5'
+	assert_output ""
+}

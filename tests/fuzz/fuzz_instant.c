@@ -11,10 +11,14 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ctx_err err;
 
 	if (parse_instant(s, &v, &err) == 0) {
-		PROPERTY(v >= 0, "'%s' gave %lld", s, (long long)v);
+		/* Printed to the millisecond towards the past, also before 1970;
+		 * what falls before CTX_INSTANT_MIN comes back clamped to it. */
+		int64_t r = v % NS_PER_MS, ms = v - (r < 0 ? r + NS_PER_MS : r);
+		PROPERTY(v >= CTX_INSTANT_MIN, "'%s' gave %lld", s, (long long)v);
 		format_instant(v, buf, sizeof(buf));
 		PROPERTY(parse_instant(buf, &again, &err) == 0 &&
-		    again == v - v % NS_PER_MS, "'%s' -> %lld -> '%s'", s, (long long)v, buf);
+		    again == (ms < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : ms),
+		    "'%s' -> %lld -> '%s'", s, (long long)v, buf);
 	}
 	free(s);
 	return 0;

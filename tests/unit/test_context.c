@@ -37,14 +37,53 @@ main(void)
 
 	/* Deadlines: the earliest of the chain wins; a child cannot extend. */
 	CHECK(ctx_deadline(leaf) == CTX_NEVER, "no deadline");
-	root->deadline = 5000;
-	leaf->deadline = 9000;
-	CHECK(ctx_deadline(leaf) == 5000, "parent's earlier deadline wins");
+	root->deadline = 5000 * NS_PER_MS;
+	leaf->deadline = 9000 * NS_PER_MS;
+	CHECK(ctx_deadline(leaf) == 5000 * NS_PER_MS, "parent's earlier deadline wins");
 	CHECK(ctx_deadline_owner(leaf) == root, "owner is root");
-	mid->deadline = 3000;
-	CHECK(ctx_deadline(leaf) == 3000 && ctx_deadline_owner(leaf) == mid, "mid");
-	CHECK(!ctx_check_deadline(leaf, 2999), "not yet");
-	CHECK(ctx_check_deadline(leaf, 3000), "expired at the instant");
+	mid->deadline = 3000 * NS_PER_MS;
+	CHECK(ctx_deadline(leaf) == 3000 * NS_PER_MS && ctx_deadline_owner(leaf) == mid, "mid");
+	/* Whose deadline: the outermost of those that are the same deadline.
+	 * An inherited level carries its effective deadline, equal to its
+	 * parent's when it was inherited; within CTX_DEADLINE_TIE is equal. */
+	{
+		struct ctx *a = ctx_new(NULL, "a"), *b = ctx_new(a, "b"),
+		    *c = ctx_new(b, "c"), *d = ctx_new(c, "d"), *e = ctx_new(d, "e");
+		a->deadline = 1 * NS_PER_SEC;
+		b->deadline = 1 * NS_PER_SEC;	/* -t 5, inherited a's 1s */
+		c->deadline = 9 * NS_PER_SEC;
+		CHECK(ctx_deadline_owner(c) == a, "depth 3: %s", ctx_deadline_owner(c)->name);
+		CHECK(ctx_deadline_owner(b) == a, "b's is a's");
+		a->deadline = 9 * NS_PER_SEC;
+		b->deadline = 1 * NS_PER_SEC;
+		c->deadline = 1 * NS_PER_SEC;
+		d->deadline = 1 * NS_PER_SEC;
+		e->deadline = 9 * NS_PER_SEC;
+		CHECK(ctx_deadline_owner(e) == b, "depth 5: %s", ctx_deadline_owner(e)->name);
+		CHECK(ctx_deadline(e) == NS_PER_SEC, "depth 5 deadline");
+		/* The same instant converted from the wall clock twice. */
+		a->deadline = NS_PER_SEC + 300;
+		b->deadline = NS_PER_SEC;
+		c->deadline = CTX_NEVER;
+		d->deadline = NS_PER_SEC - 50;
+		CHECK(ctx_deadline_owner(e) == a, "tie: %s", ctx_deadline_owner(e)->name);
+		CHECK(ctx_deadline(e) == NS_PER_SEC - 50, "exact minimum all the same");
+		/* A millisecond and more apart: not the same deadline. */
+		a->deadline = NS_PER_SEC + 2 * NS_PER_MS;
+		CHECK(ctx_deadline_owner(e) == b, "no tie: %s", ctx_deadline_owner(e)->name);
+		e->deadline = NS_PER_SEC - 50;
+		CHECK(ctx_deadline_owner(e) == b, "own tie goes outwards");
+		for (struct ctx *x = a; x; x = x->children ? x->children[0] : NULL)
+			x->deadline = CTX_NEVER;
+		CHECK(ctx_deadline_owner(e) == e, "none: itself");
+		a->deadline = INT64_MIN + NS_PER_SEC;
+		b->deadline = INT64_MAX - 1;
+		CHECK(ctx_deadline_owner(e) == a, "long past, no overflow");
+		ctx_free(a);
+	}
+
+	CHECK(!ctx_check_deadline(leaf, 3000 * NS_PER_MS - 1), "not yet");
+	CHECK(ctx_check_deadline(leaf, 3000 * NS_PER_MS), "expired at the instant");
 	CHECK(leaf->state == CTX_DEADLINE_EXCEEDED, "state");
 	CHECK(mid->state == CTX_ACTIVE, "a child's expiry does not cancel its parent");
 

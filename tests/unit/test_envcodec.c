@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "../../lib/ctxrun.h"
 #include "unit.h"
@@ -109,6 +110,109 @@ main(void)
 		ctx_free_tree(got2);
 		ctx_free_tree(got);
 		free(again);
+	}
+
+	/* The monotonic clock is named by boot id and time namespace: in
+	 * another time namespace (same boot id, CLOCK_MONOTONIC offset) only
+	 * the wall clock is shared. */
+	{
+		char wallbuf[64], monobuf[64], *lvl[3] = { NULL, NULL, NULL };
+		int64_t real = mono_now() + 100 * NS_PER_SEC;
+		int64_t wall = wall_now() + 100 * NS_PER_SEC;
+		const char *id = mono_clock_id();
+		CHECK(e1 && strstr(e1, " boot=") && strstr(e1, id), "boot=%s in %s", id, e1);
+		CHECK(strchr(id, '+') != NULL, "time namespace in '%s'", id);
+		snprintf(wallbuf, sizeof(wallbuf), "%lld.%09lld", (long long)(wall / NS_PER_SEC),
+		    (long long)(wall % NS_PER_SEC));
+		/* mono as a time namespace 1000 s ahead would have it. */
+		snprintf(monobuf, sizeof(monobuf), "%lld.0", (long long)(real / NS_PER_SEC + 1000));
+		const char *boots[] = { "", "+1", "+4026531834" };
+		for (size_t i = 0; i < 3; i++) {
+			char *e = NULL, *env3[] = { "CTXRUN_DEPTH=1", NULL, NULL };
+			CHECK(asprintf(&e, "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 "
+			    "deadline=%s mono=%s boot=%s%s", wallbuf, monobuf, boot_id(),
+			    boots[i]) > 0, "asprintf");
+			env3[1] = e;
+			got = NULL;
+			CHECK(ctx_from_env(env3, &got, &err) == 0, "decode: %s", err.msg);
+			int64_t diff = got ? ctx_deadline(got) - real : 0;
+			if (i == 0) {
+				/* A bare boot id from an older ctxrun: trusted in the
+				 * initial time namespace only. */
+				CHECK(strstr(id, "+4026531834") == NULL ||
+				    (diff > 998 * NS_PER_SEC && diff <= 1000 * NS_PER_SEC), "old format: %lld", (long long)diff);
+			} else if (strcmp(strchr(id, '+'), boots[i]) != 0)
+				CHECK(diff < NS_PER_SEC / 10 && diff > -NS_PER_SEC / 10,
+				    "other time namespace %s: wall clock, off by %lld",
+				    boots[i], (long long)diff);
+			ctx_free_tree(got);
+			free(e);
+		}
+		/* Two levels with the same deadline from the wall clock (another
+		 * boot): the same instant, credited to the outermost. */
+		for (int i = 0; i < 2; i++)
+			CHECK(asprintf(&lvl[i], "CTXRUN_%d=name=l%d pid=1 token=" TOKEN
+			    " grace=1 deadline=%s mono=1.0 boot=elsewhere", i + 1, i + 1,
+			    wallbuf) > 0, "asprintf");
+		char *env4[] = { "CTXRUN_DEPTH=2", lvl[0], lvl[1], NULL };
+		CHECK(ctx_from_env(env4, &got, &err) == 0 && got, "decode: %s", err.msg);
+		if (got) {
+			CHECK(got->deadline == got->parent->deadline, "one conversion");
+			CHECK(strcmp(ctx_deadline_owner(got)->name, "l1") == 0, "owner %s",
+			    ctx_deadline_owner(got)->name);
+		}
+		ctx_free_tree(got);
+		free(lvl[0]);
+		free(lvl[1]);
+	}
+
+	/* What ctx_from_env refuses, ctx_env_check refuses first. */
+	{
+		char *argv[] = { "true", NULL }, *envp[] = { "PATH=/bin", NULL };
+		struct ctx *top = NULL, *c = NULL;
+		for (int i = 1; i <= CTX_MAX_DEPTH; i++)
+			top = c = ctx_new(c, "level");
+		CHECK(ctx_env_check(c, argv, envp, &err) == 0, "depth %d: %s",
+		    CTX_MAX_DEPTH, err.msg);
+		c = ctx_new(c, "one more");
+		err.msg[0] = '\0';
+		CHECK(ctx_env_check(c, argv, envp, &err) == -1 && strstr(err.msg, "deep"),
+		    "depth %d accepted", CTX_MAX_DEPTH + 1);
+		ctx_free_tree(top);
+
+		struct ctx *v = ctx_new(NULL, "v");
+		char *big = malloc(CTX_ENV_STRING_MAX);
+		memset(big, 'a', CTX_ENV_STRING_MAX - 200);
+		big[CTX_ENV_STRING_MAX - 200] = '\0';
+		ctx_set_value(v, "V", big);
+		CHECK(ctx_env_check(v, argv, envp, &err) == 0, "just fits: %s", err.msg);
+		big[CTX_ENV_STRING_MAX / 3] = '\0';
+		memset(big, '\xff', CTX_ENV_STRING_MAX / 3);
+		ctx_set_value(v, "V", big);
+		CHECK(ctx_env_check(v, argv, envp, &err) == -1 && strstr(err.msg, "CTXRUN_1"),
+		    "three bytes each: %s", err.msg);
+		/* Two strings that fit one by one, not together under a small stack;
+		 * an environment already too big is exec's to refuse, not ours. */
+		struct rlimit old, small = { 640 * 1024, 0 };
+		getrlimit(RLIMIT_STACK, &old);
+		small.rlim_max = old.rlim_max;
+		memset(big, 'a', 100000);
+		big[100000] = '\0';
+		ctx_set_value(v, "V", big);
+		char *inherited = NULL, *env2[] = { "PATH=/bin", NULL, NULL };
+		CHECK(asprintf(&inherited, "CTXRUN_0X=%s", big) > 0, "asprintf");
+		env2[1] = inherited;
+		CHECK(setrlimit(RLIMIT_STACK, &small) == 0, "setrlimit");
+		CHECK(ctx_env_check(v, argv, envp, &err) == 0, "alone: %s", err.msg);
+		CHECK(ctx_env_check(v, argv, env2, &err) == -1 && strstr(err.msg, "163840"),
+		    "together: %s", err.msg);
+		inherited[70000] = '\0';
+		char *env3[] = { "PATH=/bin", inherited, big, NULL };
+		CHECK(ctx_env_check(v, argv, env3, &err) == 0, "too big already: %s", err.msg);
+		setrlimit(RLIMIT_STACK, &old);
+		free(inherited);
+		free(big);
+		ctx_free(v);
 	}
 
 	char *none[] = { "PATH=/bin", NULL };
