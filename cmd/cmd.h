@@ -25,6 +25,8 @@ struct invocation {
 	struct policy policy;
 	bool gnu;               /* GNU timeout's words and exit statuses */
 	bool verbose, quiet, preserve_status;
+	bool start_when_past;   /* GNU: its own limit already over still runs */
+	const char *prog;       /* GNU: the name messages start with */
 	int64_t start;
 };
 

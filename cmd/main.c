@@ -288,7 +288,7 @@ run(int argc, char **argv, int64_t start)
 int
 run_in_context(struct invocation *o, struct ctx *ctx)
 {
-	struct speaker sp = { .gnu = o->gnu, .prog = "timeout", .verbose = o->verbose,
+	struct speaker sp = { .gnu = o->gnu, .prog = o->prog, .verbose = o->verbose,
 	    .quiet = o->quiet, .name = ctx->name, .command = o->argv[0],
 	    .ctx = ctx, .start = o->start };
 	struct run r = { .argv = o->argv, .ctx = ctx, .policy = &o->policy,
@@ -296,7 +296,7 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 	struct outcome out;
 	int status;
 
-	if (ctx_deadline(ctx) <= mono_now()) {
+	if (ctx_deadline(ctx) <= mono_now() && !o->start_when_past) {
 		if (!o->quiet)
 			speak_line(&sp, "deadline already passed, not started");
 		status = EXIT_CTX_DONE;

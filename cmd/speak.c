@@ -112,14 +112,19 @@ speak_event(const struct event *ev, void *arg)
 	}
 	if (!sp->verbose)
 		return;
-	signal_name(ev->sig, name, sizeof(name));
 	if (sp->gnu) {
-		/* GNU timeout names each signal it sends, KILL once. */
+		char q[512];
+		/* GNU timeout names each signal it sends (as sig2str: EXIT for
+		 * 0), KILL once, and quotes the command as its quote() does. */
 		if (ev->kind == EV_KILLED && sp->kill_said++ > 0)
 			return;
-		speak_line(sp, "sending signal %s to command '%s'", name, sp->command);
+		if (gnu_signal_name(ev->sig, name, sizeof(name)) == NULL)
+			snprintf(name, sizeof(name), "%d", ev->sig);
+		gnu_quote(sp->command, q, sizeof(q));
+		speak_line(sp, "sending signal %s to command %s", name, q);
 		return;
 	}
+	signal_name(ev->sig, name, sizeof(name));
 	switch (ev->kind) {
 	case EV_SIGNALLED:
 		speak_line(sp, "sent %s to %zu process%s (%s)%s", name, ev->count,
@@ -181,9 +186,12 @@ failed(struct speaker *sp, const struct outcome *o, char **argv)
 		speak_failure(sp, "cannot start a process: %s", strerror(o->err));
 		return EXIT_CTX_FAILED;
 	case RUN_EXEC:
-		if (sp->gnu)
-			speak_failure(sp, "failed to run command '%s': %s", argv[0],
+		if (sp->gnu) {
+			char q[512];
+			gnu_quote(argv[0], q, sizeof(q));
+			speak_failure(sp, "failed to run command %s: %s", q,
 			    strerror(o->err));
+		}
 		else
 			speak_failure(sp, "cannot run '%s': %s", argv[0], strerror(o->err));
 		return o->err == ENOENT || o->err == ENOTDIR ? EXIT_NOT_FOUND :

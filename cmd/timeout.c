@@ -41,6 +41,17 @@ static const char timeout_usage[] =
     "timeout itself fails, 126 if COMMAND cannot be run, 127 if it is not found,\n"
     "137 if it was sent KILL, else COMMAND's status.  See ctxrun(1).\n";
 
+/* GNU names itself by its argv[0], in messages and in the Try line. */
+static const char *progname = "timeout";
+
+static void
+vsay(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "%s: ", progname);
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 /* One line "timeout: ..." and 125: nothing was started. */
 static void __dead2 timeout_error(const char *fmt, ...) __printflike(1, 2);
 
@@ -49,26 +60,101 @@ timeout_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs("timeout: ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsay(fmt, ap);
 	va_end(ap);
-	fputc('\n', stderr);
 	exit(EXIT_CTX_FAILED);
 }
 
-enum { OPT_HELP = 256, OPT_VERSION };
+/* Bad usage, as GNU's usage(EXIT_CANCELED): the message if any, then the
+ * Try line, and 125. */
+static void __dead2 usage_failure(const char *fmt, ...) __printflike(1, 2);
 
+static void
+usage_failure(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vsay(fmt, ap);
+		va_end(ap);
+	}
+	fprintf(stderr, "Try '%s --help' for more information.\n", progname);
+	exit(EXIT_CTX_FAILED);
+}
+
+/* s as GNU's quote() shows it (C locale); freed by exit. */
+static char *
+quoted(const char *s)
+{
+	size_t n = gnu_quote(s, NULL, 0) + 1;
+	char *q = malloc(n);
+
+	if (q == NULL)
+		timeout_error("memory exhausted");
+	gnu_quote(s, q, n);
+	return q;
+}
+
+/* Long options have values of their own, so that getopt's complaints about
+ * a long option (a value it does not take, a value missing) can be told
+ * from those about a short one, and the option named in full as GNU does. */
+enum { OPT_FOREGROUND = 256, OPT_KILL_AFTER, OPT_PRESERVE, OPT_SIGNAL,
+    OPT_VERBOSE, OPT_HELP, OPT_VERSION };
+
+/* In GNU's order: ambiguous abbreviations list their candidates so. */
 static const struct option timeout_options[] = {
-	{ "foreground", no_argument, NULL, 'f' },
-	{ "kill-after", required_argument, NULL, 'k' },
-	{ "preserve-status", no_argument, NULL, 'p' },
-	{ "signal", required_argument, NULL, 's' },
-	{ "verbose", no_argument, NULL, 'v' },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "kill-after", required_argument, NULL, OPT_KILL_AFTER },
+	{ "preserve-status", no_argument, NULL, OPT_PRESERVE },
+	{ "signal", required_argument, NULL, OPT_SIGNAL },
+	{ "verbose", no_argument, NULL, OPT_VERBOSE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
+
+static const char *
+long_name(int val)
+{
+	for (const struct option *o = timeout_options; o->name != NULL; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
+/* getopt_long returned '?' for a long option it could not take: arg (the
+ * argument, "--name[=value]") is unknown or an ambiguous abbreviation. */
+static void __dead2
+bad_long_option(const char *arg)
+{
+	size_t n = strcspn(arg + 2, "=");
+	int matches = 0;
+
+	for (const struct option *o = timeout_options; o->name != NULL; o++)
+		if (strncmp(o->name, arg + 2, n) == 0)
+			matches++;
+	if (matches < 2)
+		usage_failure("unrecognized option '%s'", arg);
+	fprintf(stderr, "%s: option '%s' is ambiguous; possibilities:", progname, arg);
+	for (const struct option *o = timeout_options; o->name != NULL; o++)
+		if (strncmp(o->name, arg + 2, n) == 0)
+			fprintf(stderr, " '--%s'", o->name);
+	fputc('\n', stderr);
+	usage_failure(NULL);
+}
+
+static int64_t
+gnu_duration(const char *s)
+{
+	int64_t v;
+	ctx_err err;
+
+	if (parse_gnu_duration(s, &v, &err) == -1)
+		usage_failure("invalid time interval %s", quoted(s));
+	return v;
+}
 
 /* GNU timeout's terminating signals: what it catches and passes on. */
 static bool
@@ -133,26 +219,32 @@ cmd_timeout(int argc, char **argv, int64_t start)
 	ctx_err err;
 	int opt;
 
+	if (argv[0] != NULL && argv[0][0] != '\0')
+		progname = argv[0];
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+:fk:ps:v", timeout_options,
 	    NULL)) != -1) {
 		switch (opt) {
 		case 'f':
+		case OPT_FOREGROUND:
 			foreground = true;
 			break;
 		case 'k':
-			if (parse_gnu_duration(optarg, &kill_after, &err) == -1)
-				timeout_error("%s", err.msg);
+		case OPT_KILL_AFTER:
+			kill_after = gnu_duration(optarg);
 			break;
 		case 'p':
+		case OPT_PRESERVE:
 			o.preserve_status = true;
 			break;
 		case 's':
-			if (parse_signal(optarg, &first_signal, &err) == -1)
-				timeout_error("'%s': invalid signal", optarg);
+		case OPT_SIGNAL:
+			if (parse_gnu_signal(optarg, &first_signal) == -1)
+				usage_failure("%s: invalid signal", quoted(optarg));
 			break;
 		case 'v':
+		case OPT_VERBOSE:
 			o.verbose = true;
 			break;
 		case OPT_HELP:
@@ -162,20 +254,26 @@ cmd_timeout(int argc, char **argv, int64_t start)
 			printf("timeout (ctxrun) %s\n", CTXRUN_VERSION);
 			return 0;
 		case ':':
-			timeout_error("option '%s' requires an argument", argv[optind - 1]);
+			if (optopt >= OPT_FOREGROUND)
+				usage_failure("option '--%s' requires an argument",
+				    long_name(optopt));
+			usage_failure("option requires an argument -- '%c'", optopt);
 		default:
-			if (optopt)
-				timeout_error("invalid option -- '%c'", optopt);
-			timeout_error("unrecognized option '%s'", argv[optind - 1]);
+			if (optopt >= OPT_FOREGROUND)
+				usage_failure("option '--%s' doesn't allow an argument",
+				    long_name(optopt));
+			if (optopt != 0)
+				usage_failure("invalid option -- '%c'", optopt);
+			bad_long_option(argv[optind - 1]);
 		}
 	}
-	if (argc - optind < 1)
-		timeout_error("missing operand");
-	if (parse_gnu_duration(argv[optind], &timeout, &err) == -1)
-		timeout_error("%s", err.msg);
+	/* As GNU: without DURATION and COMMAND, only the Try line, and the
+	 * duration is not looked at. */
 	if (argc - optind < 2)
-		timeout_error("missing operand after '%s'", argv[optind]);
+		usage_failure(NULL);
+	timeout = gnu_duration(argv[optind]);
 	o.argv = argv + optind + 1;
+	o.prog = progname;
 	gnu_policy(&o.policy, first_signal, kill_after > 0);
 	o.policy.foreground = foreground;
 
@@ -183,12 +281,21 @@ cmd_timeout(int argc, char **argv, int64_t start)
 	if (ctx_from_env(environ, &inherited, &err) == -1)
 		timeout_error("malformed inherited context: %s", err.msg);
 	if ((ctx = ctx_new(inherited, o.argv[0])) == NULL)
-		timeout_error("out of memory");
+		timeout_error("memory exhausted");
 	ctx->deadline = timeout > 0 ? time_add(start, timeout) : CTX_NEVER;
 	/* No KILL without -k, unless an enclosing ctxrun will send one: then
 	 * timeout sends its own first, to reap its tree before. */
 	ctx->grace = kill_after > 0 ? kill_after : CTX_NEVER;
 	if (inherited != NULL)
 		ctx->grace = nested_grace(ctx->grace, inherited->grace);
+	/* GNU starts COMMAND even when the limit is over before it could:
+	 * "timeout -s 0 0.000001 cmd" runs cmd (and says 124).  Only a
+	 * deadline inherited already past means not starting it, as for a
+	 * nested ctxrun. */
+	/* Never a context that a nested ctxrun would refuse, nor variables
+	 * that would make COMMAND unrunnable (E2BIG). */
+	if (ctx_env_check(ctx, o.argv, environ, &err) == -1)
+		timeout_error("%s", err.msg);
+	o.start_when_past = inherited == NULL || ctx_deadline(inherited) > mono_now();
 	return run_in_context(&o, ctx);
 }

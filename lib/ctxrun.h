@@ -72,6 +72,20 @@ const char *signal_name(int sig, char *buf, size_t len);
 /* A shell identifier: [A-Za-z_][A-Za-z0-9_]*. */
 bool is_identifier(const char *s, size_t len);
 
+/* GNU coreutils timeout's readings and spellings (ctxrun timeout). */
+/* gnulib's quote() in the C locale: it's is shown as 'it\'s', a
+ * control or non-ASCII byte as \n or \342.  Writes at most len bytes
+ * with the NUL; returns the length wanted, as snprintf does. */
+size_t gnu_quote(const char *s, char *buf, size_t len);
+/* coreutils' operand2sig: a name in any case with or without SIG (EXIT is
+ * 0; RTMIN+n, RTMAX-n), or a number, 128+N and 256+N read as N; only
+ * signals the system has (not 32 or 33 on glibc).  0 or -1. */
+int parse_gnu_signal(const char *s, int *sig);
+/* gnulib's sig2str: "TERM", "EXIT" for 0, "POLL" for 29, "RTMIN+n" for
+ * the lower half of the real-time signals and "RTMAX-n" for the upper;
+ * NULL when sig has no name.  buf >= 16 bytes. */
+const char *gnu_signal_name(int sig, char *buf, size_t len);
+
 /* ---- clock.c ---------------------------------------------------------- */
 
 int64_t mono_now(void);

@@ -86,6 +86,63 @@ static const char *bad_signals[] = {
 	"RTMAX+1", "TERM ", " 9", "9x",
 };
 
+
+/* GNU timeout's -s (coreutils' operand2sig), checked against GNU 9.1. */
+static struct {
+	const char *in;
+	int sig;
+} gnu_good_signals[] = {
+	{ "EXIT", 0 }, { "exit", 0 }, { "SIGEXIT", 0 }, { "0", 0 },
+	{ "0015", SIGTERM }, { "00000000000000000009", SIGKILL },
+	{ "143", SIGTERM }, { "271", SIGTERM }, { "128", 0 }, { "256", 0 },
+	{ "SIG15", SIGTERM }, { "sig0015", SIGTERM }, { "sigterm", SIGTERM },
+	{ "IOT", SIGABRT }, { "CLD", SIGCHLD }, { "POLL", SIGIO }, { "IO", SIGIO },
+	{ "STKFLT", SIGSTKFLT }, { "64", 64 }, { "Sig64", 64 },
+	{ "RTMIN", 34 }, { "RTMIN1", 35 }, { "RTMIN 1", 35 }, { "RTMIN+01", 35 },
+	{ "RTMIN-0", 34 }, { "rtmin+30", 64 }, { "RTMAX", 64 }, { "RTMAX+0", 64 },
+	{ "RTMAX-30", 34 }, { "SIGRTMAX-1", 63 },
+};
+
+static const char *gnu_bad_signals[] = {
+	"32", "33", "65", "127", "255", "383", "4294967311", "-1", "+1", " 1",
+	"15 ", "1x", "0x1", "-0", "", "SIG", "SIG32", "SIG65", "SIGSIG15",
+	"EXIT0", "UNUSED", "RTMIN+", "RTMIN+31", "RTMIN+ 1", "RTMIN-1",
+	"RTMAX+1", "RTMAX1", "SIGRTMAX-31", "TERM ",
+};
+
+static const struct {
+	int sig;
+	const char *name;
+} gnu_names[] = {
+	{ 0, "EXIT" }, { SIGTERM, "TERM" }, { SIGABRT, "ABRT" }, { SIGIO, "POLL" },
+	{ SIGCHLD, "CHLD" }, { 34, "RTMIN" }, { 35, "RTMIN+1" }, { 49, "RTMIN+15" },
+	{ 50, "RTMAX-14" }, { 63, "RTMAX-1" }, { 64, "RTMAX" },
+};
+
+static const struct {
+	const char *in, *out;
+} gnu_quotes[] = {
+	{ "", "''" }, { "sleep", "'sleep'" }, { "'1", "'\\'1'" },
+	{ "a\\b", "'a\\\\b'" }, { "10\xe2\x82\xac", "'10\\342\\202\\254'" },
+	{ "\a\b\t\n\v\f\r", "'\\a\\b\\t\\n\\v\\f\\r'" },
+	{ "\x01\x1b\x7f\xff", "'\\001\\033\\177\\377'" },
+	{ " \"?`$*", "' \"?`$*'" },
+};
+
+static const struct {
+	const char *in;
+	int64_t ns;
+} gnu_good_durations[] = {
+	{ "0", 0 }, { "-0", 0 }, { "-0.0s", 0 }, { "1.5", 1500 * MS }, { "0x1p-2", 250 * MS },
+	{ "2m", 120 * S }, { " 1", S }, { "+1", S }, { "1e-10000", 1 }, { "1e-10000d", 1 },
+	{ "0.0000000001", 1 },
+};
+
+static const char *gnu_bad_durations[] = {
+	"", " -1e-10000", "-1e-10000", "-1", "-1e400", "nan", "-nan", "1x", "1ss",
+	"1 ", "42D", "invalid", "5ms", "0x", "1e",
+};
+
 int
 main(void)
 {
@@ -171,6 +228,45 @@ main(void)
 		CHECK(parse_signal(buf, &sig, &err) == 0 && sig == s,
 		    "signal %d named '%s' parses back", s, buf);
 	}
+
+	for (size_t i = 0; i < sizeof(gnu_good_signals) / sizeof(gnu_good_signals[0]); i++) {
+		sig = -2;
+		int rc = parse_gnu_signal(gnu_good_signals[i].in, &sig);
+		CHECK(rc == 0 && sig == gnu_good_signals[i].sig, "GNU '%s' -> rc %d, %d",
+		    gnu_good_signals[i].in, rc, sig);
+	}
+	for (size_t i = 0; i < sizeof(gnu_bad_signals) / sizeof(gnu_bad_signals[0]); i++)
+		CHECK(parse_gnu_signal(gnu_bad_signals[i], &sig) == -1,
+		    "GNU '%s' accepted", gnu_bad_signals[i]);
+	for (size_t i = 0; i < sizeof(gnu_names) / sizeof(gnu_names[0]); i++) {
+		const char *n = gnu_signal_name(gnu_names[i].sig, buf, sizeof(buf));
+		CHECK(n != NULL && strcmp(n, gnu_names[i].name) == 0,
+		    "GNU name of %d: %s", gnu_names[i].sig, n ? n : "(null)");
+	}
+	CHECK(gnu_signal_name(32, buf, sizeof(buf)) == NULL, "32 has a name");
+	for (int s = 0; s <= SIGRTMAX; s++) {
+		if (gnu_signal_name(s, buf, sizeof(buf)) == NULL)
+			continue;
+		CHECK(parse_gnu_signal(buf, &sig) == 0 && sig == s,
+		    "GNU name '%s' of %d parses back", buf, s);
+	}
+	for (size_t i = 0; i < sizeof(gnu_quotes) / sizeof(gnu_quotes[0]); i++) {
+		size_t n = gnu_quote(gnu_quotes[i].in, buf, sizeof(buf));
+		CHECK(strcmp(buf, gnu_quotes[i].out) == 0 && n == strlen(buf),
+		    "quote: got %s", buf);
+	}
+	/* Truncated like snprintf: the length wanted, a NUL within len. */
+	CHECK(gnu_quote("abcdef", buf, 4) == 8 && strcmp(buf, "'ab") == 0,
+	    "truncated quote: %s", buf);
+	CHECK(gnu_quote("x", NULL, 0) == 3, "quote length");
+	for (size_t i = 0; i < sizeof(gnu_good_durations) / sizeof(gnu_good_durations[0]); i++) {
+		int rc = parse_gnu_duration(gnu_good_durations[i].in, &v, &err);
+		CHECK(rc == 0 && v == gnu_good_durations[i].ns, "GNU duration '%s' -> rc %d, %lld",
+		    gnu_good_durations[i].in, rc, (long long)v);
+	}
+	for (size_t i = 0; i < sizeof(gnu_bad_durations) / sizeof(gnu_bad_durations[0]); i++)
+		CHECK(parse_gnu_duration(gnu_bad_durations[i], &v, &err) == -1,
+		    "GNU duration '%s' accepted", gnu_bad_durations[i]);
 
 	CHECK(is_identifier("A_1", 3), "A_1");
 	CHECK(is_identifier("_", 1), "_");
