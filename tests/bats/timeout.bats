@@ -258,7 +258,8 @@ timeout: sending signal KILL to command 'sh'"
 @test "invoked through a link named timeout, ctxrun is timeout" {
 	ln -s "$CTXRUN" "$T/timeout"
 	run -124 "$T/timeout" -v 0.2 sleep $U
-	assert_output "timeout: sending signal TERM to command 'sleep'"
+	# GNU names itself by its argv[0], path and all.
+	assert_output "$T/timeout: sending signal TERM to command 'sleep'"
 	run "$T/timeout" --version
 	assert_output --partial "timeout (ctxrun)"
 	assert_no_leftovers
