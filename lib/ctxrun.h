@@ -313,6 +313,7 @@ struct caught_signals {
 	sigset_t orig_mask;           /* the caller's mask, for COMMAND */
 	sigset_t child_default;       /* changed for ctxrun, default for COMMAND */
 	bool sigchld_was_ignored;
+	pid_t self;                   /* to know signals raised on ourselves */
 };
 
 /* One signal read from the signalfd. */

@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -183,9 +184,19 @@ int
 registry_call(const char *token, uint32_t kind, const struct msg *m,
     struct msg *reply)
 {
-	int fd = registry_connect(token), rc;
+	sigset_t all, caller;
+	int fd, rc;
 
-	if (fd < 0)
+	/*
+	 * The caller is often a process of the tree that is about to get the
+	 * first signal, sent right after the answer.  Signals stay blocked
+	 * except while waiting (a Ctrl-C still interrupts a wait for a stopped
+	 * ctxrun): once the answer is read, the caller exits 0 whatever
+	 * follows, and the signal is its caller's business.
+	 */
+	sigfillset(&all);
+	sigprocmask(SIG_BLOCK, &all, &caller);
+	if ((fd = registry_connect(token)) < 0)
 		return -1;
 	if (msg_send(fd, kind, m) == -1) {
 		int e = errno;
@@ -194,7 +205,7 @@ registry_call(const char *token, uint32_t kind, const struct msg *m,
 		return -1;
 	}
 	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	while (poll(&pfd, 1, -1) == -1 && errno == EINTR)
+	while (ppoll(&pfd, 1, NULL, &caller) == -1 && errno == EINTR)
 		;
 	rc = msg_recv(fd, reply);
 	close(fd);

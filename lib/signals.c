@@ -21,6 +21,7 @@ signals_catch(struct caught_signals *cs, const struct policy *p)
 
 	memset(cs, 0, sizeof(*cs));
 	cs->fd = -1;
+	cs->self = getpid();
 	sigemptyset(&cs->set);
 	sigemptyset(&cs->child_default);
 	for (int sig = 1; sig <= SIGRTMAX; sig++) {
@@ -62,7 +63,6 @@ size_t
 signals_drain(struct caught_signals *cs, struct received *buf, size_t n)
 {
 	struct signalfd_siginfo si;
-	pid_t self = getpid();
 	size_t got = 0;
 
 	while (got < n && read(cs->fd, &si, sizeof(si)) == sizeof(si)) {
@@ -71,7 +71,7 @@ signals_drain(struct caught_signals *cs, struct received *buf, size_t n)
 		 * ctxrun: acting on it (passing it on, saying so) would write
 		 * again and raise it again. */
 		if ((si.ssi_signo == SIGPIPE || si.ssi_signo == SIGXFSZ) &&
-		    (pid_t)si.ssi_pid == self && si.ssi_code == SI_USER)
+		    (pid_t)si.ssi_pid == cs->self && si.ssi_code == SI_USER)
 			continue;
 		buf[got++] = (struct received){ .sig = (int)si.ssi_signo,
 		    .code = si.ssi_code, .sender = (pid_t)si.ssi_pid };

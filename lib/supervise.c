@@ -270,24 +270,47 @@ handle_signal(struct sup *s, const struct received *rv)
 	}
 }
 
-/* Drains every source, then acts: messages, signals, child exits, time. */
+/* Which sources ppoll() found ready; the first polled peers are the
+ * registry's peers[0..npolled), in order. */
+struct ready {
+	bool signals, listen, parent;
+	const struct pollfd *peers;
+	size_t npolled;
+};
+
 static void
-wake_up(struct sup *s)
+read_peer(struct sup *s, size_t i)
+{
+	struct msg m;
+	int rc;
+
+	while ((rc = registry_recv(&s->reg, i, &m)) == 1)
+		handle_peer(s, &s->reg.peers[i], &m);
+	if (rc == -1)
+		registry_drop(&s->reg, i);
+}
+
+/* Drains every ready source, then acts: messages, signals, child exits. */
+static void
+wake_up(struct sup *s, const struct ready *rd)
 {
 	struct received rv[64];
 	struct msg m;
 	size_t n;
 
-	/* On failure (out of memory) the peer waits in the backlog. */
-	(void)registry_accept(&s->reg);
-	for (size_t i = s->reg.npeers; i-- > 0;) {
-		int rc;
-		while ((rc = registry_recv(&s->reg, i, &m)) == 1)
-			handle_peer(s, &s->reg.peers[i], &m);
-		if (rc == -1)
-			registry_drop(&s->reg, i);
+	/* Backwards: a dropped peer's place is taken by the last one, which
+	 * was read already. */
+	for (size_t i = rd->npolled; i-- > 0;)
+		if (rd->peers[i].revents != 0)
+			read_peer(s, i);
+	if (rd->listen) {
+		size_t first_new = s->reg.npeers;
+		/* On failure (out of memory) the peer waits in the backlog. */
+		(void)registry_accept(&s->reg);
+		for (size_t i = s->reg.npeers; i-- > first_new;)
+			read_peer(s, i);
 	}
-	if (s->parent_fd >= 0) {
+	if (rd->parent && s->parent_fd >= 0) {
 		int rc;
 		while ((rc = msg_recv(s->parent_fd, &m)) == 1)
 			handle_parent(s, &m);
@@ -300,12 +323,14 @@ wake_up(struct sup *s)
 				begin_done(s, DONE_PARENT_GONE, 0);
 		}
 	}
-	do {
-		n = signals_drain(&s->sig, rv, 64);
-		for (size_t i = 0; i < n; i++)
-			if (rv[i].sig != SIGCHLD)
-				handle_signal(s, &rv[i]);
-	} while (n == 64);
+	if (rd->signals) {
+		do {
+			n = signals_drain(&s->sig, rv, 64);
+			for (size_t i = 0; i < n; i++)
+				if (rv[i].sig != SIGCHLD)
+					handle_signal(s, &rv[i]);
+		} while (n == 64);
+	}
 	reap(s);
 }
 
@@ -526,8 +551,10 @@ loop(struct sup *s)
 		size_t k = 0;
 		fds[k++] = (struct pollfd){ .fd = s->sig.fd, .events = POLLIN };
 		fds[k++] = (struct pollfd){ .fd = s->reg.listen_fd, .events = POLLIN };
-		if (s->parent_fd >= 0 && k < n)
+		bool polls_parent = s->parent_fd >= 0 && k < n;
+		if (polls_parent)
 			fds[k++] = (struct pollfd){ .fd = s->parent_fd, .events = POLLIN };
+		size_t first_peer = k;
 		for (size_t i = 0; i < s->reg.npeers && k < n; i++)
 			fds[k++] = (struct pollfd){ .fd = s->reg.peers[i].fd, .events = POLLIN };
 
@@ -540,12 +567,23 @@ loop(struct sup *s)
 			ts.tv_nsec = left % NS_PER_SEC;
 			tsp = &ts;
 		}
-		if (ppoll(fds, k, tsp, NULL) == -1 && errno != EINTR) {
-			/* Cannot wait: look again in a while rather than spin. */
-			struct timespec pause = { 0, 50 * NS_PER_MS };
-			nanosleep(&pause, NULL);
+		if (ppoll(fds, k, tsp, NULL) == -1) {
+			if (errno != EINTR) {
+				/* Cannot wait: look again in a while rather than spin. */
+				struct timespec pause = { 0, 50 * NS_PER_MS };
+				nanosleep(&pause, NULL);
+			}
+			for (size_t i = 0; i < k; i++)
+				fds[i].revents = POLLIN;	/* read everything */
 		}
-		wake_up(s);
+		struct ready rd = {
+			.signals = fds[0].revents != 0,
+			.listen = fds[1].revents != 0,
+			.parent = polls_parent && fds[2].revents != 0,
+			.peers = fds + first_peer,
+			.npolled = k - first_peer,
+		};
+		wake_up(s, &rd);
 		advance(s);
 	}
 	free(fds);

@@ -327,3 +327,20 @@ cpu_of() {
 	refute_output --partial "pty_run:"
 	assert_no_leftovers
 }
+
+@test "cancel: refused from outside the tree and another user: cancel exits 1 and says why, the run goes on" {
+	[ "$(id -u)" -eq 0 ] || skip "needs root to change user"
+	"$CTXRUN" -t 20 -k 1 -n outer -- sh -c "env | grep ^CTXRUN_ > $T/env.tmp; mv $T/env.tmp $T/env; exec sleep $U" >"$T/out" 2>&1 3>&- &
+	pid=$!
+	wait_for '[ -e "$T/env" ]'
+	# Not a process of the tree (started by the test), and not its user.
+	mapfile -t vars < "$T/env"
+	run env "${vars[@]}" setpriv --reuid=nobody --regid=nogroup --clear-groups "$CTXRUN" cancel --cause intruder
+	assert_failure 1
+	assert_output --partial "refused: not a process of this tree, nor of its user"
+	kill -0 $pid || fail "the run did not go on"
+	kill -TERM $pid
+	wait $pid || true
+	refute_output --partial "intruder"
+	assert_no_leftovers
+}
