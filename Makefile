@@ -41,9 +41,14 @@ DEPS_CHECK = bats:/usr/bin/bats bats-support:/usr/lib/bats/bats-support/load.bas
 
 all: build/ctxrun
 
+# Linked statically: with no dynamic loader to run, ctxrun starts in about
+# 200 us less and maps less memory (see make bench); STATIC= links it
+# dynamically.
+STATIC ?= -static
 build/ctxrun: $(LIB_SRC) $(CMD_SRC) $(HDRS) | deps-build
 	@mkdir -p build
-	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $(CMD_SRC) $(LIB_SRC) $(BSD_LIBS) $(LDFLAGS)
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(CFLAGS) $(WARNINGS) $(STATIC) -o $@ $(CMD_SRC) $(LIB_SRC) \
+		$(if $(STATIC),-lbsd -lm,$(BSD_LIBS)) $(LDFLAGS)
 
 # The sanitizer build of the library, compiled once for ctxrun, the unit
 # tests and the fuzz replays.
@@ -113,8 +118,12 @@ lint-man:
 # sanitizer build (completions and install test shell scripts and make).
 SAN_SCENARIOS = $(filter-out tests/bats/completions.bats tests/bats/install.bats, \
 	$(wildcard tests/bats/*.bats))
-valgrind: build/ctxrun
-	@sh tests/valgrind.sh build/ctxrun
+# memcheck needs the dynamic build: it finds malloc in the shared libc.
+build/dyn/ctxrun: $(LIB_SRC) $(CMD_SRC) $(HDRS) | deps-build
+	@mkdir -p build/dyn
+	$(CC) $(CPPFLAGS) $(BSD_CFLAGS) $(CFLAGS) $(WARNINGS) -o $@ $(CMD_SRC) $(LIB_SRC) $(BSD_LIBS) $(LDFLAGS)
+valgrind: build/dyn/ctxrun
+	@sh tests/valgrind.sh build/dyn/ctxrun
 
 # make stress: 1000 randomised runs (minutes), hostile shapes included (see
 # tests/stress/stress.py); check runs a short one.

@@ -233,6 +233,7 @@ struct peer {
 	uid_t uid;
 	bool nested;            /* registered: its subtree is its own to signal */
 	bool told;              /* sent MSG_DONE */
+	bool deaf;              /* cannot act on it (debugger): signalled instead */
 };
 
 struct registry {

@@ -80,19 +80,27 @@ flush_burst(struct pass *ps)
 	ps->nburst = 0;
 }
 
-/* A nested ctxrun that can act on a message: stopped by job control, it is
- * continued; stopped by a debugger, it cannot read, and its subtree is
+/* Tells a nested ctxrun, first thing, so that it passes the word on while
+ * this one goes on.  Stopped by job control, it is then continued; held by
+ * a debugger, or gone deaf, it cannot act: false, and its subtree is
  * signalled here like any other. */
 static bool
-tell_nested(struct pass *ps, struct peer *n, const struct proc *p)
+tell_nested(struct pass *ps, struct peer *n)
 {
 	if (n->told)
-		return true;
-	if (p->state == 't' || msg_send(n->fd, ps->tell->kind, ps->tell) == -1)
-		return false;
-	if (p->state == 'T')
-		kill(n->pid, SIGCONT);
+		return !n->deaf;
 	n->told = true;
+	if (msg_send(n->fd, ps->tell->kind, ps->tell) == -1) {
+		n->deaf = true;
+		return false;
+	}
+	char state = proc_state(n->pid);
+	if (state == 'T')
+		kill(n->pid, SIGCONT);
+	else if (state == 't') {
+		n->deaf = true;
+		return false;
+	}
 	ps->ev->nested_told++;
 	return true;
 }
@@ -111,7 +119,7 @@ visit_first(struct proc *p, void *arg)
 			ps->ev->count++;
 		return false;
 	}
-	if (n != NULL && (ps->tell == NULL || tell_nested(ps, n, p)))
+	if (n != NULL && (ps->tell == NULL || tell_nested(ps, n)))
 		return false;
 	if (seen(ps, p->pid) || remember(ps, p->pid) == -1)
 		return true;
@@ -167,12 +175,8 @@ sweep_first(struct sweep *s, int sig, const struct msg *tell, struct event *ev)
 	/* The registry first: a nested ctxrun is told before its subtree is
 	 * walked, and passes the word on while this one walks. */
 	for (size_t i = 0; tell != NULL && i < s->reg->npeers; i++) {
-		struct peer *n = &s->reg->peers[i];
-		if (!n->nested || n->told)
-			continue;
-		struct proc p = { .pid = n->pid, .state = proc_state(n->pid) };
-		if (p.state != 0)
-			tell_nested(&ps, n, &p);
+		if (s->reg->peers[i].nested)
+			tell_nested(&ps, &s->reg->peers[i]);
 	}
 	walk_passes(&ps);
 }
