@@ -460,13 +460,13 @@ register_with_parent(struct sup *s)
 			{ .fd = fd, .events = POLLIN },
 			{ .fd = s->sig.fd, .events = POLLIN },
 		};
-		int64_t left = ctx_deadline(s->r->ctx) - mono_now();
+		int64_t deadline = ctx_deadline(s->r->ctx), left = deadline - mono_now();
 		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
 		if (left <= 0) {
 			s->out->cause = DONE_DEADLINE;
 			break;
 		}
-		if (ppoll(fds, 2, left == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
+		if (ppoll(fds, 2, deadline == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
 		    errno != EINTR)
 			break;
 		size_t n = signals_drain(&s->sig, rv, 64);
