@@ -275,6 +275,8 @@ cmd_cancel(int argc, char **argv)
 	/* Answered once the ctxrun has taken it: when this returns, the
 	 * cancel comes before anything the caller does next. */
 	int rc = registry_call(c->token, MSG_CANCEL, &m, &reply);
+	if (rc == -2)
+		die_of(reply.signal);	/* as if it had not been blocked */
 	if (rc == -1)
 		fprintf(stderr, "ctxrun: cancel: cannot reach ctxrun %d (%s): %s\n",
 		    (int)c->pid, c->name, strerror(errno));

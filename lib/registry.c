@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -180,35 +181,70 @@ registry_connect(const char *token)
 	return fd;
 }
 
+/* Whether a signal that arrived while waiting for an answer would have
+ * ended the caller: one its caller ignores, or whose default is to be
+ * ignored, would not. */
+static bool
+would_end(int sig)
+{
+	struct sigaction sa;
+
+	if (sigaction(sig, NULL, &sa) == -1 || sa.sa_handler == SIG_IGN)
+		return false;
+	return sig != SIGCHLD && sig != SIGWINCH && sig != SIGURG && sig != SIGCONT;
+}
+
 int
 registry_call(const char *token, uint32_t kind, const struct msg *m,
     struct msg *reply)
 {
-	sigset_t all, caller;
-	int fd, rc;
+	sigset_t all;
+	int fd, sfd, rc;
 
 	/*
-	 * The caller is often a process of the tree that is about to get the
-	 * first signal, sent right after the answer.  Signals stay blocked
-	 * except while waiting (a Ctrl-C still interrupts a wait for a stopped
-	 * ctxrun): once the answer is read, the caller exits 0 whatever
-	 * follows, and the signal is its caller's business.
+	 * The caller is often a process of the tree, which gets the first
+	 * signal right after the answer.  The kernel decides a fatal signal's
+	 * effect when it is sent, so signals stay blocked throughout and are
+	 * read from a signalfd while waiting: a signal before the answer ends
+	 * the wait as it would have (a Ctrl-C while the ctxrun is stopped),
+	 * one that comes with or after it does not change the outcome.
 	 */
 	sigfillset(&all);
-	sigprocmask(SIG_BLOCK, &all, &caller);
-	if ((fd = registry_connect(token)) < 0)
+	sigdelset(&all, SIGTSTP);
+	sigdelset(&all, SIGTTIN);
+	sigdelset(&all, SIGTTOU);
+	sigprocmask(SIG_BLOCK, &all, NULL);
+	if ((sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		return -1;
-	if (msg_send(fd, kind, m) == -1) {
+	if ((fd = registry_connect(token)) < 0 || msg_send(fd, kind, m) == -1) {
 		int e = errno;
-		close(fd);
+		if (fd >= 0)
+			close(fd);
+		close(sfd);
 		errno = e;
 		return -1;
 	}
-	struct pollfd pfd = { .fd = fd, .events = POLLIN };
-	while (ppoll(&pfd, 1, NULL, &caller) == -1 && errno == EINTR)
-		;
+	struct pollfd pfd[2] = {
+		{ .fd = fd, .events = POLLIN },
+		{ .fd = sfd, .events = POLLIN },
+	};
+	for (;;) {
+		if (poll(pfd, 2, -1) == -1 && errno != EINTR)
+			break;
+		if (pfd[0].revents != 0)
+			break;
+		struct signalfd_siginfo si;
+		if (read(sfd, &si, sizeof(si)) == sizeof(si) && would_end((int)si.ssi_signo)) {
+			close(fd);
+			close(sfd);
+			reply->signal = (int32_t)si.ssi_signo;
+			errno = EINTR;
+			return -2;
+		}
+	}
 	rc = msg_recv(fd, reply);
 	close(fd);
+	close(sfd);
 	if (rc != 1) {
 		errno = ECONNRESET;
 		return -1;

@@ -344,3 +344,13 @@ cpu_of() {
 	refute_output --partial "intruder"
 	assert_no_leftovers
 }
+
+@test "cancel: its caller learns it was taken, though the TERM that follows reaches cancel too" {
+	# The kernel decides a fatal signal's effect when it is sent: cancel
+	# must not be exposed to the TERM that its own request brings.
+	for i in $(seq 100); do
+		"$CTXRUN" -q -k 1 -- sh -c "trap : TERM; \"\$CTXRUN\" cancel; echo \$? >> $T/rc" 2>/dev/null || true
+	done
+	got=$(sort "$T/rc" | uniq -c | awk '{ printf "%s x%s; ", $2, $1 }')
+	[ "$(grep -cx 0 "$T/rc")" -eq 100 ] || fail "cancel's statuses: $got"
+}
