@@ -329,10 +329,11 @@ main(int argc, char **argv)
 	int status;
 
 	/* Through a link named timeout, ctxrun is timeout. */
+	const char *gnu = NULL;	/* GNU timeout's name for itself */
 	if (strcmp(base, "timeout") == 0)
-		status = cmd_timeout(argc, argv, start);
+		status = cmd_timeout(argc, argv, start), gnu = argv[0];
 	else if (argc > 1 && strcmp(argv[1], "timeout") == 0)
-		status = cmd_timeout(argc - 1, argv + 1, start);
+		status = cmd_timeout(argc - 1, argv + 1, start), gnu = "timeout";
 	else {
 		int (*fn)(int, char **) = NULL;
 		for (size_t i = 0; i < sizeof(subcommands) / sizeof(subcommands[0]); i++)
@@ -349,9 +350,13 @@ main(int argc, char **argv)
 	errno = 0;
 	if (fflush(stdout) == EOF || ferror(stdout)) {
 		int e = errno;
-		fprintf(stderr, "ctxrun: %s%swrite error on standard output%s%s\n",
-		    what != NULL ? what : "", what != NULL ? ": " : "",
-		    e ? ": " : "", e ? strerror(e) : "");
+		if (gnu != NULL)
+			fprintf(stderr, "%s: write error%s%s\n", gnu, e ? ": " : "",
+			    e ? strerror(e) : "");
+		else
+			fprintf(stderr, "ctxrun: %s%swrite error on standard output%s%s\n",
+			    what != NULL ? what : "", what != NULL ? ": " : "",
+			    e ? ": " : "", e ? strerror(e) : "");
 		return EXIT_CTX_FAILED;
 	}
 	return status;

@@ -321,3 +321,11 @@ timeout: sending signal KILL to command 'sh'"
 	run -124 unshare --pid --fork "$CTXRUN" -q -t 0.3 -- sh -c "setsid sleep $U >/dev/null 2>&1 & sleep $U"
 	assert_no_leftovers
 }
+
+@test "a failed write of --help or --version: GNU's one line, 125, never ctxrun:" {
+	run -125 sh -c '"$CTXRUN" timeout --help >/dev/full'
+	assert_output "timeout: write error: No space left on device"
+	ln -s "$CTXRUN" "$T/timeout"
+	run -125 sh -c '"$T/timeout" --version >&-'
+	assert_output --regexp "^$T/timeout: write error"
+}
