@@ -27,6 +27,7 @@ struct invocation {
 	bool verbose, quiet, preserve_status;
 	bool start_when_past;   /* GNU: its own limit already over still runs */
 	const char *prog;       /* GNU: the name messages start with */
+	const struct retry_policy *retry;   /* NULL: one attempt */
 	int64_t start;
 };
 
@@ -43,6 +44,7 @@ struct speaker {
 	const char *name;       /* the context's, for "ctxrun: NAME: ..." */
 	const char *command;    /* COMMAND's argv[0], for GNU's messages */
 	const struct ctx *ctx;
+	const struct retry_policy *retry;
 	int64_t start;
 	bool stderr_broken;     /* a write failed: say nothing more */
 	unsigned kill_said;

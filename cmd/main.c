@@ -37,6 +37,15 @@ static const char usage_text[] =
     "  -w, --wait                 when COMMAND exits, let its tree finish\n"
     "      --preserve-status      when done, exit with COMMAND's status, not 124\n"
     "      --foreground           keep COMMAND in ctxrun's process group\n"
+    "  -r, --retries=N            up to N more attempts when COMMAND fails\n"
+    "      --attempt-timeout=DURATION  each attempt's own deadline\n"
+    "      --retry-on=LIST        what is retried: statuses, ranges (2-5),\n"
+    "                             timeout, signal, any (default: non-zero but\n"
+    "                             125-127, and timeout)\n"
+    "      --retry-delay=DURATION first wait between attempts (default 1s),\n"
+    "                             doubling up to --retry-max-delay (default 1m)\n"
+    "      --retry-max-delay=DURATION\n"
+    "      --no-retry-jitter      wait exactly that long, not a random 1/2-1\n"
     "  -v, --verbose              report every signal sent\n"
     "  -q, --quiet                say nothing when the context ends COMMAND\n"
     "  -h, --help                 show this help\n"
@@ -60,7 +69,9 @@ usage_error(const char *fmt, ...)
 	exit(EXIT_CTX_FAILED);
 }
 
-enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION };
+enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION,
+    OPT_ATTEMPT_TIMEOUT, OPT_RETRY_ON, OPT_RETRY_DELAY, OPT_RETRY_MAX_DELAY,
+    OPT_NO_RETRY_JITTER };
 
 static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, 't' },
@@ -76,6 +87,12 @@ static const struct option long_options[] = {
 	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "quiet", no_argument, NULL, 'q' },
+	{ "retries", required_argument, NULL, 'r' },
+	{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
+	{ "retry-on", required_argument, NULL, OPT_RETRY_ON },
+	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
+	{ "retry-max-delay", required_argument, NULL, OPT_RETRY_MAX_DELAY },
+	{ "no-retry-jitter", no_argument, NULL, OPT_NO_RETRY_JITTER },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -146,11 +163,20 @@ run(int argc, char **argv, int64_t start)
 	struct ctx *inherited, *ctx;
 	ctx_err err;
 	extern char **environ;
+	/* Retries: any non-zero exit but 125-127 (trying again will not help
+	 * a command that cannot run), and the attempt's own timeout. */
+	struct retry_policy rp = { .attempt_timeout = CTX_NEVER, .on_timeout = true,
+	    .delay = NS_PER_SEC, .max_delay = 60 * NS_PER_SEC, .jitter = true };
+	bool retries_given = false, attempt_timeout_given = false;
+	const char *retry_opt = NULL;
 	int opt;
 
 	opterr = 0;
 	ctxrun_policy(&o.policy);
-	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:wvqh",
+	for (int st = 1; st <= 255; st++)
+		if (st < 125 || st > 127)
+			rp.on_exit[st / 8] |= (uint8_t)(1u << (st % 8));
+	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:r:wvqh",
 	    long_options, NULL)) != -1) {
 		switch (opt) {
 		case 't': {
@@ -219,6 +245,41 @@ run(int argc, char **argv, int64_t start)
 		case 'q':
 			o.quiet = true;
 			break;
+		case 'r': {
+			const char *errstr;
+			rp.retries = (unsigned)strtonum(optarg, 0, MAX_ATTEMPTS - 1, &errstr);
+			if (errstr != NULL)
+				usage_error("--retries: '%s' is %s (0 to %u)", optarg, errstr,
+				    MAX_ATTEMPTS - 1);
+			retries_given = true;
+			break;
+		}
+		case OPT_ATTEMPT_TIMEOUT:
+			if (parse_duration(optarg, &rp.attempt_timeout, &err) == -1)
+				usage_error("--attempt-timeout: %s", err.msg);
+			if (rp.attempt_timeout == 0)
+				rp.attempt_timeout = CTX_NEVER;
+			attempt_timeout_given = true;
+			break;
+		case OPT_RETRY_ON:
+			if (parse_retry_on(optarg, &rp, &err) == -1)
+				usage_error("--retry-on: %s", err.msg);
+			retry_opt = "--retry-on";
+			break;
+		case OPT_RETRY_DELAY:
+			if (parse_duration(optarg, &rp.delay, &err) == -1)
+				usage_error("--retry-delay: %s", err.msg);
+			retry_opt = "--retry-delay";
+			break;
+		case OPT_RETRY_MAX_DELAY:
+			if (parse_duration(optarg, &rp.max_delay, &err) == -1)
+				usage_error("--retry-max-delay: %s", err.msg);
+			retry_opt = "--retry-max-delay";
+			break;
+		case OPT_NO_RETRY_JITTER:
+			rp.jitter = false;
+			retry_opt = "--no-retry-jitter";
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -237,6 +298,11 @@ run(int argc, char **argv, int64_t start)
 		usage_error("missing command (see ctxrun --help)");
 	if (o.verbose && o.quiet)
 		usage_error("--verbose and --quiet contradict each other");
+	/* Options of retries without --retries would do nothing: say so. */
+	if (retry_opt != NULL && !retries_given)
+		usage_error("%s: only with --retries", retry_opt);
+	if (retries_given || attempt_timeout_given)
+		o.retry = &rp;
 	o.argv = argv + optind;
 
 	/* A malformed inherited context stops everything, before any change. */
@@ -290,8 +356,9 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 {
 	struct speaker sp = { .gnu = o->gnu, .prog = o->prog, .verbose = o->verbose,
 	    .quiet = o->quiet, .name = ctx->name, .command = o->argv[0],
-	    .ctx = ctx, .start = o->start };
+	    .ctx = ctx, .retry = o->retry, .start = o->start };
 	struct run r = { .argv = o->argv, .ctx = ctx, .policy = &o->policy,
+	    .retry = o->retry,
 	    .start = o->start, .on_event = speak_event, .event_arg = &sp };
 	struct outcome out;
 	int status;

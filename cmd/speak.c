@@ -100,6 +100,23 @@ plural(size_t n)
 	return n == 1 ? "" : "es";
 }
 
+/* How an attempt ended, for "attempt 2/4 failed (...)". */
+static void
+attempt_end(const struct speaker *sp, const struct outcome *o, char *buf,
+    size_t len)
+{
+	char what[40];
+
+	if (o->cause == DONE_DEADLINE && o->attempt_timed_out) {
+		format_duration(sp->retry->attempt_timeout, what, sizeof(what));
+		snprintf(buf, len, "timed out after %s", what);
+	} else if (o->command_code == CLD_EXITED)
+		snprintf(buf, len, "exit %d", o->command_status);
+	else
+		snprintf(buf, len, "signal %s", signal_name(o->command_status,
+		    what, sizeof(what)));
+}
+
 void
 speak_event(const struct event *ev, void *arg)
 {
@@ -108,6 +125,24 @@ speak_event(const struct event *ev, void *arg)
 
 	if (ev->kind == EV_TREE_UNREADABLE) {
 		speak_line(sp, "cannot read the process tree: %s", strerror(ev->err));
+		return;
+	}
+	if (ev->kind == EV_RETRYING || ev->kind == EV_GIVING_UP) {
+		char how[80], wait[40];
+		if (sp->quiet)
+			return;
+		attempt_end(sp, ev->failed, how, sizeof(how));
+		/* To the tenth of a second (the millisecond below one): what a
+		 * reader takes in. */
+		int64_t unit = ev->wait < NS_PER_SEC ? NS_PER_MS : NS_PER_SEC / 10;
+		int64_t w = ev->wait + unit / 2;
+		format_duration(w - w % unit, wait, sizeof(wait));
+		if (ev->kind == EV_RETRYING)
+			speak_line(sp, "attempt %u/%u failed (%s); retrying in %s",
+			    ev->attempt, ev->attempts, how, wait);
+		else
+			speak_line(sp, "attempt %u/%u failed (%s); no time left for "
+			    "attempt %u", ev->attempt, ev->attempts, how, ev->attempt + 1);
 		return;
 	}
 	if (!sp->verbose)
@@ -254,14 +289,27 @@ say_why(struct speaker *sp, const struct outcome *o)
 		    c->parent ? c->parent->name : "?", c->parent ? (int)c->parent->pid : 0);
 		break;
 	default: {
+		char attempt[40] = "";
+		if (o->attempts > 0)
+			snprintf(attempt, sizeof(attempt), ", attempt %u/%u",
+			    o->attempt, o->attempts);
+		if (o->attempt_timed_out) {
+			format_duration(sp->retry->attempt_timeout, d, sizeof(d));
+			speak_line(sp, "attempt %u/%u timed out after %s", o->attempt,
+			    o->attempts, d);
+			break;
+		}
 		/* The budget this ctxrun had, to the millisecond. */
 		int64_t budget = ctx_deadline(c) - sp->start + NS_PER_MS / 2;
 		format_duration(budget - budget % NS_PER_MS, d, sizeof(d));
-		if (owner == c)
+		if (owner == c && o->attempts > 0)
+			speak_line(sp, "deadline exceeded after %s (attempt %u/%u)", d,
+			    o->attempt, o->attempts);
+		else if (owner == c)
 			speak_line(sp, "deadline exceeded after %s", d);
 		else
-			speak_line(sp, "deadline exceeded after %s (inherited from '%s')",
-			    d, owner->name);
+			speak_line(sp, "deadline exceeded after %s (inherited from '%s'%s)",
+			    d, owner->name, attempt);
 	}
 	}
 }

@@ -198,6 +198,8 @@ show_level(const struct ctx *c, size_t depth, bool json)
 		else
 			printf("\"%s\",\"remaining_ms\":%" PRId64, when,
 			    d > mono_now() ? (d - mono_now()) / NS_PER_MS : 0);
+		if (c->attempts > 0)
+			printf(",\"attempt\":%u,\"attempts\":%u", c->attempt, c->attempts);
 		printf(",\"values\":{");
 		for (size_t i = 0; i < c->nvalues; i++) {
 			if (i > 0)
@@ -215,6 +217,8 @@ show_level(const struct ctx *c, size_t depth, bool json)
 		printf(" no-deadline");
 	else
 		printf(" deadline=%s left=%s", when, left);
+	if (c->attempts > 0)
+		printf(" attempt=%u/%u", c->attempt, c->attempts);
 	for (size_t i = 0; i < c->nvalues; i++) {
 		printf(" %s=", c->values[i].key);
 		text_string(c->values[i].val);

@@ -75,7 +75,8 @@ _ctxrun()
                 ;;
             -*=*) ;;
             -t | --timeout | -d | --deadline | -s | --signal | -k | --kill-after | \
-                -e | --env | -u | --unset | --value | -n | --name)
+                -e | --env | -u | --unset | --value | -n | --name | -r | --retries | \
+                --attempt-timeout | --retry-on | --retry-delay | --retry-max-delay)
                 ((i++))
                 ;;
             -*) ;;
@@ -100,7 +101,12 @@ _ctxrun()
             compopt -o nospace
             return
             ;;
-        -t | --timeout | -d | --deadline | -k | --kill-after | --value | -n | --name)
+        --retry-on)
+            COMPREPLY=($(compgen -W 'timeout signal any' -- "$cur"))
+            return
+            ;;
+        -t | --timeout | -d | --deadline | -k | --kill-after | --value | -n | --name | \
+            -r | --retries | --attempt-timeout | --retry-delay | --retry-max-delay)
             return
             ;;
     esac
@@ -108,8 +114,9 @@ _ctxrun()
     if [[ $cur == -* ]]; then
         COMPREPLY=($(compgen -W '-t --timeout= -d --deadline= -s --signal= -k
             --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
-            --preserve-status --foreground -v --verbose -q --quiet -h --help
-            --version --' -- "$cur"))
+            --preserve-status --foreground -r --retries= --attempt-timeout=
+            --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
+            -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return
     fi

@@ -32,8 +32,9 @@ end
 # Where COMMAND starts among the words after "ctxrun", or failure while
 # the options are still being typed.
 function __ctxrun_command_index
-    set -l ops (__ctxrun_operands 1 -t -d -s -k -e -u -n --timeout --deadline \
-        --signal --kill-after --env --unset --value --name)
+    set -l ops (__ctxrun_operands 1 -t -d -s -k -e -u -n -r --timeout --deadline \
+        --signal --kill-after --env --unset --value --name --retries \
+        --attempt-timeout --retry-on --retry-delay --retry-max-delay)
     test (count $ops) -gt 0; and echo $ops[1]
 end
 
@@ -69,6 +70,12 @@ complete -c ctxrun -n __ctxrun_in_options -s n -l name -x -d "The context's name
 complete -c ctxrun -n __ctxrun_in_options -s w -l wait -d 'Let the tree finish when COMMAND exits'
 complete -c ctxrun -n __ctxrun_in_options -l preserve-status -d "Exit with COMMAND's status when done"
 complete -c ctxrun -n __ctxrun_in_options -l foreground -d "Keep COMMAND in ctxrun's process group"
+complete -c ctxrun -n __ctxrun_in_options -s r -l retries -x -d 'Up to N more attempts when COMMAND fails'
+complete -c ctxrun -n __ctxrun_in_options -l attempt-timeout -x -d "Each attempt's own deadline"
+complete -c ctxrun -n __ctxrun_in_options -l retry-on -x -a 'timeout signal any' -d 'What is retried'
+complete -c ctxrun -n __ctxrun_in_options -l retry-delay -x -d 'First wait between attempts'
+complete -c ctxrun -n __ctxrun_in_options -l retry-max-delay -x -d 'Longest wait between attempts'
+complete -c ctxrun -n __ctxrun_in_options -l no-retry-jitter -d 'Wait exactly the delay'
 complete -c ctxrun -n __ctxrun_in_options -s v -l verbose -d 'Report every signal sent'
 complete -c ctxrun -n __ctxrun_in_options -s q -l quiet -d 'Say nothing when the context ends COMMAND'
 complete -c ctxrun -n __ctxrun_in_options -s h -l help -d 'Show help'

@@ -17,6 +17,8 @@
 #include <sys/types.h>
 
 #define CTX_NEVER INT64_MAX
+/* The most attempts a run may make (--retries at most one less). */
+#define MAX_ATTEMPTS 1000000u
 #define NS_PER_SEC INT64_C(1000000000)
 #define NS_PER_MS INT64_C(1000000)
 
@@ -121,6 +123,9 @@ struct ctx {
 	size_t nvalues;
 	/* Where this node lives when it was inherited from the environment. */
 	pid_t pid;              /* the ctxrun process, 0 for a local node */
+	/* With retries: this node is attempt `attempt` of at most `attempts`
+	 * (both 0 without retries). */
+	unsigned attempt, attempts;
 	char token[33];         /* its cancel socket name */
 	enum ctx_state state;
 	char *cause;
@@ -360,12 +365,33 @@ struct policy {
 	int first_signal;
 };
 
+/* Retries: each attempt a child context of the run, its whole tree reaped
+ * before the next one starts. */
+struct retry_policy {
+	unsigned retries;       /* attempts after the first */
+	int64_t attempt_timeout;/* each attempt's own; CTX_NEVER: none */
+	uint8_t on_exit[32];    /* bitmap: exit statuses that are retried */
+	bool on_timeout;        /* the attempt's own timeout fired */
+	bool on_signal;         /* COMMAND died of a signal ctxrun did not send */
+	int64_t delay;          /* before attempt 2; doubles up to max_delay */
+	int64_t max_delay;
+	bool jitter;            /* a random part, so runs that failed together
+	                         * do not retry together */
+};
+
+/* --retry-on: "1,2-5,75,timeout,signal" or "any" (parse.c). */
+int parse_retry_on(const char *s, struct retry_policy *rp, ctx_err *err);
+/* The wait before attempt n + 1 (n >= 1): see RETRIES in ctxrun(1). */
+int64_t retry_wait(const struct retry_policy *rp, unsigned n);
+
 /* What supervise() tells its caller as it goes (for --verbose). */
 enum event_kind {
 	EV_SIGNALLED,           /* the first signal went to the tree */
 	EV_FORWARDED,           /* a received signal was passed on */
 	EV_KILLED,              /* KILL went to what was left */
 	EV_TREE_UNREADABLE,     /* /proc could not be read: err */
+	EV_RETRYING,            /* attempt failed; the next one in `wait` */
+	EV_GIVING_UP,           /* attempt failed; no time left for the next */
 };
 
 struct event {
@@ -377,7 +403,10 @@ struct event {
 	size_t nested_told;     /* nested ctxruns told instead */
 	bool from_terminal;     /* EV_FORWARDED: relayed a terminal's signal */
 	int64_t grace;          /* EV_KILLED */
+	int64_t wait;           /* EV_RETRYING */
 	int err;
+	unsigned attempt, attempts;      /* EV_RETRYING, EV_GIVING_UP */
+	const struct outcome *failed;    /* ... how that attempt ended */
 };
 
 enum run_failure {
@@ -399,6 +428,8 @@ struct outcome {
 	int command_code;       /* si_code of COMMAND's end: CLD_EXITED ... */
 	int command_status;     /* its exit status or signal */
 	bool killed;            /* KILL was sent */
+	bool attempt_timed_out; /* DONE_DEADLINE: the attempt's own timeout */
+	unsigned attempt, attempts;      /* which attempt this is (retries) */
 	int cancel_status;
 	char cancel_text[256];
 };
@@ -409,6 +440,7 @@ struct run {
 	char **argv;
 	struct ctx *ctx;        /* this run's node, child of the inherited */
 	const struct policy *policy;
+	const struct retry_policy *retry;       /* NULL: one attempt */
 	int64_t start;          /* mono_now() when ctxrun started */
 	void (*on_event)(const struct event *, void *);
 	void *event_arg;

@@ -104,6 +104,29 @@ env_get(char *const *envp, const char *name)
 	return NULL;
 }
 
+/* "N/M", 1 <= N <= M <= MAX_ATTEMPTS: attempt N of at most M. */
+static int
+parse_attempt(const char *s, size_t len, struct ctx *c)
+{
+	unsigned long n = 0, m = 0, *v = &n;
+	size_t digits = 0;
+
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] == '/' && v == &n && digits > 0) {
+			v = &m;
+			digits = 0;
+		} else if (s[i] >= '0' && s[i] <= '9' && digits++ < 9)
+			*v = *v * 10 + (unsigned long)(s[i] - '0');
+		else
+			return -1;
+	}
+	if (v != &m || digits == 0 || n < 1 || n > m || m > MAX_ATTEMPTS)
+		return -1;
+	c->attempt = (unsigned)n;
+	c->attempts = (unsigned)m;
+	return 0;
+}
+
 static int
 parse_pid(const char *s, size_t len, pid_t *pid)
 {
@@ -172,6 +195,8 @@ decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono
 			ok = mono < 0 && parse_seconds_n(v, vlen, &mono) == 0;
 		else if (KEY("boot"))
 			ok = boot == NULL && pct_decode(v, vlen, &boot) == 0;
+		else if (KEY("attempt"))
+			ok = c->attempts == 0 && parse_attempt(v, vlen, c) == 0;
 		else if (klen > 2 && memcmp(s, "v.", 2) == 0 && is_identifier(s + 2, klen - 2)) {
 			char *key = strndup(s + 2, klen - 2), *val = NULL;
 			ok = key != NULL;
@@ -300,6 +325,9 @@ ctx_encode(const struct ctx *c, pid_t pid, const char *token)
 		    deadline % NS_PER_SEC, boot);
 		free(boot);
 	}
+	if (c->attempts > 0)
+		len += (size_t)snprintf(out + len, cap - len, " attempt=%u/%u",
+		    c->attempt, c->attempts);
 	/* Only this node's own values: a nested ctxrun decodes the whole chain
 	 * and looks values up innermost first. */
 	for (size_t i = 0; i < c->nvalues; i++) {

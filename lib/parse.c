@@ -616,3 +616,59 @@ parse_gnu_signal(const char *s, int *sig)
 	*sig = v;
 	return 0;
 }
+
+/* One exit status 0-255 of a --retry-on list. */
+static int
+parse_status(const char *s, size_t len, int *v)
+{
+	*v = 0;
+	if (len == 0 || len > 3)
+		return -1;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		*v = *v * 10 + (s[i] - '0');
+	}
+	return *v <= 255 ? 0 : -1;
+}
+
+int
+parse_retry_on(const char *s, struct retry_policy *rp, ctx_err *err)
+{
+	memset(rp->on_exit, 0, sizeof(rp->on_exit));
+	rp->on_timeout = rp->on_signal = false;
+	if (*s == '\0')
+		return ctx_fail(err, "empty list (exit statuses, ranges, timeout, "
+		    "signal or any)");
+	for (const char *p = s;;) {
+		size_t n = strcspn(p, ",");
+		const char *dash = memchr(p, '-', n);
+		int lo, hi;
+
+		if (n == 7 && strncmp(p, "timeout", n) == 0)
+			rp->on_timeout = true;
+		else if (n == 6 && strncmp(p, "signal", n) == 0)
+			rp->on_signal = true;
+		else if (n == 3 && strncmp(p, "any", n) == 0) {
+			memset(rp->on_exit, 0xff, sizeof(rp->on_exit));
+			rp->on_exit[0] &= (uint8_t)~1u;	/* 0 is success */
+			rp->on_timeout = rp->on_signal = true;
+		} else if (dash != NULL) {
+			if (parse_status(p, (size_t)(dash - p), &lo) == -1 ||
+			    parse_status(dash + 1, n - (size_t)(dash - p) - 1, &hi) == -1)
+				return ctx_fail(err, "'%.*s' is not a range of exit "
+				    "statuses (0 to 255)", (int)n, p);
+			if (lo > hi)
+				return ctx_fail(err, "'%.*s' is an empty range", (int)n, p);
+			for (int v = lo; v <= hi; v++)
+				rp->on_exit[v / 8] |= (uint8_t)(1u << (v % 8));
+		} else if (parse_status(p, n, &lo) == 0)
+			rp->on_exit[lo / 8] |= (uint8_t)(1u << (lo % 8));
+		else
+			return ctx_fail(err, "'%.*s' is not an exit status (0 to 255), "
+			    "a range, timeout, signal or any", (int)n, p);
+		if (p[n] == '\0')
+			return 0;
+		p += n + 1;
+	}
+}

@@ -6,6 +6,10 @@
  *   KILLING    KILL went out; wakes to look again while anything lived
  *   DONE       nothing is left (or what is left is left on purpose)
  *
+ * With retries, each attempt is such a run, and between two of them
+ *
+ *   WAITING    wakes when the next attempt is due
+ *
  * ctxrun is the child subreaper of everything it starts, so every orphan of
  * the tree comes back to it, and no child left means no tree left.  It sleeps
  * in one ppoll() on a signalfd, its registry socket, its registered peers and
@@ -25,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <termios.h>
@@ -34,7 +39,10 @@
 #include "ctxrun.h"
 #include "sweep.h"
 
-enum phase { PHASE_RUNNING, PHASE_SIGNALLED, PHASE_KILLING, PHASE_DONE };
+enum phase {
+	PHASE_RUNNING, PHASE_SIGNALLED, PHASE_KILLING, PHASE_DONE,
+	PHASE_WAITING,          /* between attempts: nothing runs */
+};
 
 struct sup {
 	const struct run *r;
@@ -52,6 +60,8 @@ struct sup {
 
 	enum phase phase;
 	int64_t wake;                   /* the one time the phase wakes at */
+	int64_t run_deadline;           /* the run's effective deadline */
+	bool final;                     /* WAITING ended by a cause: no retry */
 	int64_t recheck_delay;          /* KILLING: backs off while any lived */
 	struct rlimit nofile;           /* the caller's descriptor limit */
 	bool nofile_raised;
@@ -104,9 +114,22 @@ done_message(const struct sup *s)
 static void
 begin_done(struct sup *s, enum done_cause cause, int received)
 {
+	if (s->phase == PHASE_WAITING) {
+		/* Between attempts: the run ends at once, as if an attempt
+		 * had been running. */
+		s->out->cause = cause;
+		s->out->signal = received;
+		s->out->started = false;
+		s->out->command_alive_at_done = true;
+		s->final = true;
+		s->phase = PHASE_DONE;
+		return;
+	}
 	if (s->phase != PHASE_RUNNING)
 		return;
 	s->out->cause = cause;
+	s->out->attempt_timed_out = cause == DONE_DEADLINE &&
+	    ctx_deadline(s->r->ctx) < s->run_deadline;
 	s->out->signal = received;
 	s->out->command_alive_at_done = s->cmd_running;
 	ctx_cancel(s->r->ctx, cause == DONE_DEADLINE ? CTX_DEADLINE_EXCEEDED :
@@ -194,7 +217,7 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		/* Answered first: the caller is in the tree and about to be
 		 * signalled. */
 		(void)msg_send(p->fd, MSG_ACK, NULL);
-		if (s->phase == PHASE_RUNNING) {
+		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING) {
 			s->out->cancel_status = m->status;
 			strlcpy(s->out->cancel_text, m->text, sizeof(s->out->cancel_text));
 			begin_done(s, DONE_CANCEL, 0);
@@ -250,7 +273,7 @@ handle_signal(struct sup *s, const struct received *rv)
 		return;
 	}
 	if (sigismember(&p->ending, sig)) {
-		if (s->phase == PHASE_RUNNING) {
+		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING) {
 			begin_done(s, DONE_SIGNAL, sig);
 			return;
 		}
@@ -338,6 +361,11 @@ wake_up(struct sup *s, const struct ready *rd)
 static void
 advance(struct sup *s)
 {
+	if (s->phase == PHASE_WAITING) {
+		if (s->wake <= mono_now())
+			s->phase = PHASE_DONE;
+		return;
+	}
 	if (!s->cmd_running) {
 		if (!has_children()) {
 			s->phase = PHASE_DONE;
@@ -375,6 +403,7 @@ advance(struct sup *s)
 		enter_killing(s);
 		break;
 	case PHASE_DONE:
+	case PHASE_WAITING:
 		break;
 	}
 }
@@ -589,6 +618,131 @@ loop(struct sup *s)
 	free(fds);
 }
 
+/* ---- attempts ---------------------------------------------------------- */
+
+int64_t
+retry_wait(const struct retry_policy *rp, unsigned n)
+{
+	int64_t wait = rp->delay;
+
+	/* delay * 2^(n-1), capped; with jitter, the upper half at random. */
+	for (unsigned i = 1; i < n && wait < rp->max_delay; i++)
+		wait = wait > rp->max_delay / 2 ? rp->max_delay : wait * 2;
+	if (wait > rp->max_delay)
+		wait = rp->max_delay;
+	if (rp->jitter && wait > 1) {
+		uint64_t r = 0;
+		if (getrandom(&r, sizeof(r), 0) != sizeof(r))
+			r = (uint64_t)mono_now();
+		wait = wait / 2 + (int64_t)(r % (uint64_t)(wait / 2 + 1));
+	}
+	return wait;
+}
+
+/* Whether the attempt that just ended is worth another. */
+static bool
+worth_retrying(const struct retry_policy *rp, const struct outcome *o)
+{
+	switch (o->cause) {
+	case DONE_DEADLINE:
+		return o->attempt_timed_out && rp->on_timeout;
+	case DONE_NOT_YET:
+	case DONE_COMMAND_EXITED:
+		break;
+	default:
+		return false;	/* a signal received, a cancel: final */
+	}
+	if (o->command_code == CLD_EXITED) {
+		int st = o->command_status & 0xff;
+		return (rp->on_exit[st / 8] >> (st % 8)) & 1;
+	}
+	return rp->on_signal;	/* died of a signal ctxrun did not send */
+}
+
+/* This attempt's context: the earlier of its own timeout and the run's
+ * deadline, exported for COMMAND. */
+static int
+prepare_attempt(struct sup *s, unsigned n, int64_t own_deadline)
+{
+	const struct retry_policy *rp = s->r->retry;
+	struct ctx *c = s->r->ctx;
+	char num[16];
+
+	c->deadline = own_deadline;
+	if (rp->attempt_timeout != CTX_NEVER) {
+		int64_t t = time_add(mono_now(), rp->attempt_timeout);
+		if (t < c->deadline)
+			c->deadline = t;
+	}
+	c->attempt = n;
+	c->attempts = rp->retries + 1;
+	c->state = CTX_ACTIVE;
+	free(c->cause);
+	c->cause = NULL;
+	s->out->attempt = c->attempt;
+	s->out->attempts = c->attempts;
+	snprintf(num, sizeof(num), "%u", c->attempts);
+	if (setenv("CTXRUN_ATTEMPTS", num, 1) == -1)
+		return -1;
+	snprintf(num, sizeof(num), "%u", n);
+	if (setenv("CTXRUN_ATTEMPT", num, 1) == -1)
+		return -1;
+	return export_context(c, s->self, s->reg.token);
+}
+
+/* Waits until `until`, or until a cause ends the run: true then. */
+static bool
+wait_for_attempt(struct sup *s, int64_t until)
+{
+	s->phase = PHASE_WAITING;
+	s->wake = until;
+	s->final = false;
+	loop(s);
+	return s->final;
+}
+
+static void
+attempts(struct sup *s)
+{
+	const struct retry_policy *rp = s->r->retry;
+	int64_t own_deadline = s->r->ctx->deadline;
+
+	s->run_deadline = ctx_deadline(s->r->ctx);
+	for (unsigned n = 1;; n++) {
+		if (rp != NULL && prepare_attempt(s, n, own_deadline) == -1) {
+			s->out->failure = RUN_SETUP;
+			s->out->err = errno;
+			return;
+		}
+		if (start_command(s) == -1)
+			return;
+		loop(s);
+		if (rp == NULL || n > rp->retries || !worth_retrying(rp, s->out))
+			return;
+
+		struct outcome failed = *s->out;
+		struct event ev = { .kind = EV_RETRYING, .attempt = n,
+		    .attempts = rp->retries + 1, .failed = &failed };
+		ev.wait = retry_wait(rp, n);
+		/* Never sleep past the deadline, never start an attempt with
+		 * no time left. */
+		if (time_add(mono_now(), ev.wait) >= s->run_deadline) {
+			ev.kind = EV_GIVING_UP;
+			emit(s, &ev);
+			return;
+		}
+		emit(s, &ev);
+		/* The next attempt starts afresh. */
+		memset(s->out, 0, sizeof(*s->out));
+		s->out->attempt = failed.attempt;
+		s->out->attempts = failed.attempts;
+		s->recheck_delay = 0;
+		if (wait_for_attempt(s, time_add(mono_now(), ev.wait)))
+			return;
+		s->phase = PHASE_RUNNING;
+	}
+}
+
 void
 supervise(const struct run *r, struct outcome *out)
 {
@@ -625,9 +779,9 @@ supervise(const struct run *r, struct outcome *out)
 		out->err = errno;
 		goto end;
 	}
-	if (register_with_parent(&s) == 1 || start_command(&s) == -1)
+	if (register_with_parent(&s) == 1)
 		goto end;
-	loop(&s);
+	attempts(&s);
 	/* Leaving leftovers running (GNU timeout): nested ctxruns among them
 	 * must not take our exit for a kill. */
 	for (size_t i = 0; i < s.reg.npeers; i++)

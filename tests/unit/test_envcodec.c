@@ -31,6 +31,14 @@ static const char *malformed[][3] = {
 	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 v.1A=x", NULL },
 	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 v.A=1 v.A=2", NULL },
 	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 v.A=a b", NULL },
+	/* attempt=K/N: 1 <= K <= N <= 1000000, once. */
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=0/3", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=4/3", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=1/1000001", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=/3", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=1/", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=1/2 attempt=1/2", NULL },
 };
 
 int
@@ -52,6 +60,8 @@ main(void)
 	root->deadline = mono_now() + 60 * NS_PER_SEC;
 	root->grace = 3 * NS_PER_SEC + 5;
 	leaf->grace = NS_PER_SEC;
+	leaf->attempt = 2;
+	leaf->attempts = 5;
 
 	e1 = ctx_encode(root, 111, TOKEN);
 	e2 = ctx_encode(leaf, 222, TOKEN);
@@ -66,6 +76,8 @@ main(void)
 		CHECK(strcmp(got->name, "inner") == 0, "name");
 		CHECK(strcmp(got->parent->name, root->name) == 0, "odd name survives");
 		CHECK(got->pid == 222 && got->parent->pid == 111, "pids");
+		CHECK(got->attempt == 2 && got->attempts == 5 && got->parent->attempts == 0,
+		    "attempt %u/%u", got->attempt, got->attempts);
 		CHECK(strcmp(got->token, TOKEN) == 0, "token");
 		CHECK(got->grace == NS_PER_SEC && got->parent->grace == root->grace, "grace");
 		CHECK(strcmp(ctx_value(got, "ALL"), all) == 0, "every byte but NUL survives");

@@ -278,5 +278,30 @@ main(void)
 	CHECK(parse_seconds("12.", &v) == 0 && v == 12 * S, "12.");
 	CHECK(parse_seconds(".5", &v) == -1, ".5");
 	CHECK(parse_seconds("9223372037", &v) == -1, "overflow");
+
+	/* --retry-on lists, and the wait between attempts. */
+	struct retry_policy rp = { .delay = 100 * MS, .max_delay = S };
+#define RETRIES(st) ((rp.on_exit[(st) / 8] >> ((st) % 8)) & 1)
+	CHECK(parse_retry_on("1,3-5,255,timeout", &rp, &err) == 0, "%s", err.msg);
+	CHECK(RETRIES(1) && !RETRIES(2) && RETRIES(3) && RETRIES(5) && !RETRIES(6) &&
+	    RETRIES(255) && !RETRIES(0) && rp.on_timeout && !rp.on_signal, "list");
+	CHECK(parse_retry_on("any", &rp, &err) == 0 && !RETRIES(0) && RETRIES(126) &&
+	    rp.on_signal && rp.on_timeout, "any");
+	CHECK(parse_retry_on("signal", &rp, &err) == 0 && !RETRIES(1) && rp.on_signal &&
+	    !rp.on_timeout, "signal alone");
+	static const char *bad_lists[] = { "", ",", "1,", "3-1", "256", "-1", "1-",
+	    "x", "timeouts", "1 ,2", "0x1" };
+	for (size_t i = 0; i < sizeof(bad_lists) / sizeof(bad_lists[0]); i++)
+		CHECK(parse_retry_on(bad_lists[i], &rp, &err) == -1, "'%s' accepted",
+		    bad_lists[i]);
+	rp.jitter = false;
+	CHECK(retry_wait(&rp, 1) == 100 * MS && retry_wait(&rp, 2) == 200 * MS &&
+	    retry_wait(&rp, 4) == 800 * MS && retry_wait(&rp, 5) == S &&
+	    retry_wait(&rp, 1000000) == S, "doubling to the cap");
+	rp.jitter = true;
+	for (unsigned n = 1; n < 40; n++) {
+		int64_t w = retry_wait(&rp, n), full = n >= 5 ? S : (100 * MS) << (n - 1);
+		CHECK(w >= full / 2 && w <= full, "jitter %u: %lld", n, (long long)w);
+	}
 	return unit_report("test_parse");
 }

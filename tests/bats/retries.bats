@@ -1,0 +1,139 @@
+#!/usr/bin/env bats
+# Retries: each attempt a child context of the run, under the run's deadline.
+load helper
+
+@test "a failing command is tried again, up to --retries more times; the last status is ctxrun's" {
+	run -3 "$CTXRUN" -r 3 --retry-delay 1ms --retry-max-delay 1ms -- sh -c 'echo "$CTXRUN_ATTEMPT/$CTXRUN_ATTEMPTS"; exit 3'
+	assert_output "1/4
+ctxrun: sh: attempt 1/4 failed (exit 3); retrying in 1ms
+2/4
+ctxrun: sh: attempt 2/4 failed (exit 3); retrying in 1ms
+3/4
+ctxrun: sh: attempt 3/4 failed (exit 3); retrying in 1ms
+4/4"
+}
+
+@test "an attempt that succeeds ends the run with 0; -q says nothing of the failures" {
+	run -0 "$CTXRUN" -q -r 5 --retry-delay 1ms -- sh -c '[ "$CTXRUN_ATTEMPT" = 3 ] || exit 1; echo done'
+	assert_output "done"
+}
+
+@test "the wait doubles from --retry-delay up to --retry-max-delay, without jitter when asked" {
+	run -1 "$CTXRUN" -r 4 --retry-delay 10ms --retry-max-delay 30ms --no-retry-jitter -- false
+	assert_line --index 0 "ctxrun: false: attempt 1/5 failed (exit 1); retrying in 10ms"
+	assert_line --index 1 "ctxrun: false: attempt 2/5 failed (exit 1); retrying in 20ms"
+	assert_line --index 2 "ctxrun: false: attempt 3/5 failed (exit 1); retrying in 30ms"
+	assert_line --index 3 "ctxrun: false: attempt 4/5 failed (exit 1); retrying in 30ms"
+}
+
+@test "with jitter the wait stays between half the delay and the delay" {
+	run -1 "$CTXRUN" -r 6 --retry-delay 40ms --retry-max-delay 40ms -- false
+	for i in 0 1 2 3 4 5; do
+		ms=$(printf '%s\n' "${lines[$i]}" | sed -n 's/.*retrying in \([0-9]*\)ms$/\1/p')
+		[ -n "$ms" ] && [ "$ms" -ge 20 ] && [ "$ms" -le 40 ] || fail "line: ${lines[$i]}"
+	done
+}
+
+@test "--retry-on: only the statuses, ranges and causes listed; 125-127 not by default" {
+	run -4 "$CTXRUN" -q -r 3 --retry-on 2,5-7 --retry-delay 1ms -- sh -c 'echo $CTXRUN_ATTEMPT >> "$T/n"; [ $CTXRUN_ATTEMPT = 1 ] && exit 6; exit 4'
+	[ "$(wc -l < "$T/n")" -eq 2 ] || fail "attempts: $(cat "$T/n")"
+	rm -f "$T/n"
+	run -126 "$CTXRUN" -q -r 3 --retry-delay 1ms -- sh -c 'echo x >> "$T/n"; exit 126'
+	[ "$(wc -l < "$T/n")" -eq 1 ]
+	rm -f "$T/n"
+	run -126 "$CTXRUN" -q -r 2 --retry-on any --retry-delay 1ms -- sh -c 'echo x >> "$T/n"; exit 126'
+	[ "$(wc -l < "$T/n")" -eq 3 ]
+}
+
+@test "a command that cannot run is not tried again" {
+	run -127 "$CTXRUN" -r 3 --retry-delay 1ms -- /nonexistent/cmd
+	assert_output "ctxrun: cannot run '/nonexistent/cmd': No such file or directory"
+}
+
+@test "COMMAND dying of a signal ctxrun did not send: final, unless --retry-on signal" {
+	run exit_of "$CTXRUN" -q -r 2 --retry-delay 1ms -- sh -c 'echo x >> "$T/n"; kill -USR1 $$'
+	assert_output "signal SIGUSR1"
+	[ "$(wc -l < "$T/n")" -eq 1 ]
+	rm -f "$T/n"
+	run exit_of "$CTXRUN" -q -r 2 --retry-on signal --retry-delay 1ms -- sh -c 'echo x >> "$T/n"; kill -USR1 $$'
+	assert_output "signal SIGUSR1"
+	[ "$(wc -l < "$T/n")" -eq 3 ]
+}
+
+@test "--attempt-timeout: each attempt its own deadline, ended like a deadline, retried as timeout" {
+	run -124 "$CTXRUN" -r 2 --attempt-timeout 300ms --retry-delay 1ms -- sh -c '"$CTXRUN" remaining --ms > "$T/left.$CTXRUN_ATTEMPT"; exec sleep '$U
+	assert_line --index 0 "ctxrun: sh: attempt 1/3 failed (timed out after 300ms); retrying in 1ms"
+	assert_line --index 2 "ctxrun: sh: attempt 3/3 timed out after 300ms"
+	for i in 1 2 3; do
+		[ "$(cat "$T/left.$i")" -le 300 ] || fail "attempt $i saw $(cat "$T/left.$i") ms left"
+	done
+	assert_no_leftovers
+}
+
+@test "an attempt's deadline is never later than the run's" {
+	run -124 "$CTXRUN" -t 400ms -r 5 --attempt-timeout 1h --retry-delay 1ms -- sh -c '"$CTXRUN" remaining --ms > "$T/left"; exec sleep '$U
+	[ "$(cat "$T/left")" -le 400 ]
+	assert_output "ctxrun: sh: deadline exceeded after 400ms (attempt 1/6)"
+	assert_no_leftovers
+}
+
+@test "never sleeps past the deadline: when the next wait would end after it, stop with the last status" {
+	start=$EPOCHREALTIME
+	run -1 "$CTXRUN" -t 2 -r 9 --retry-delay 700ms --no-retry-jitter -- false
+	assert_line --index 0 "ctxrun: false: attempt 1/10 failed (exit 1); retrying in 700ms"
+	assert_line --index 1 "ctxrun: false: attempt 2/10 failed (exit 1); no time left for attempt 3"
+	awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 1.9) }' || fail "slept too long"
+}
+
+@test "the leftovers of an attempt are gone before the next one starts" {
+	# Attempt 1 leaves a setsid daemon; attempt 2 checks for itself.
+	run -0 "$CTXRUN" -q -r 1 --retry-delay 1ms -- sh -c '
+		if [ "$CTXRUN_ATTEMPT" = 1 ]; then
+			setsid sh -c "echo \$\$ > $T/daemon; exec sleep '$U'" &
+			while [ ! -s "$T/daemon" ]; do sleep 0.01; done
+			exit 1
+		fi
+		kill -0 "$(cat "$T/daemon")" 2>/dev/null && exit 9
+		exit 0'
+	assert_no_leftovers
+}
+
+@test "TERM during an attempt is final: no retry, ctxrun dies of it" {
+	run exit_of --ready "$T/ready" --send TERM "$CTXRUN" -r 3 --retry-delay 1ms -- sh -c "echo x >> $T/n; touch $T/ready; exec sleep $U"
+	assert_output "signal SIGTERM"
+	[ "$(wc -l < "$T/n")" -eq 1 ]
+	assert_no_leftovers
+}
+
+@test "a signal during the wait between attempts ends the run at once" {
+	start=$EPOCHREALTIME
+	run exit_of --ready "$T/ready" --send INT "$CTXRUN" -r 3 --retry-delay 20s -- sh -c "echo x >> $T/n; touch $T/ready; exit 1"
+	assert_output --partial "signal SIGINT"
+	[ "$(wc -l < "$T/n")" -eq 1 ]
+	awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 10) }' || fail "waited on"
+}
+
+@test "ctxrun cancel inside an attempt is final, with its status" {
+	run -7 "$CTXRUN" -r 3 --retry-delay 1ms -- sh -c 'echo x >> "$T/n"; "$CTXRUN" cancel --status 7 --cause enough; exit 1'
+	assert_output "ctxrun: sh: cancelled: enough"
+	[ "$(wc -l < "$T/n")" -eq 1 ]
+}
+
+@test "nested retries are bounded by the outer attempt's deadline" {
+	start=$EPOCHREALTIME
+	run -124 "$CTXRUN" -q -r 1 --attempt-timeout 500ms --retry-delay 1ms -- \
+		"$CTXRUN" -q -r 100 --retry-delay 1ms -- sh -c 'echo x >> "$T/n"; sleep 0.2; exit 1'
+	awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 3) }' || fail "the inner retries outlived the outer attempts"
+	[ "$(wc -l < "$T/n")" -le 8 ] || fail "$(wc -l < "$T/n") inner attempts"
+}
+
+@test "bad retry input: one line, 125, nothing started" {
+	for args in "--retries=-1" "--retries=x" "--retry-on=3-1" "--retry-on=bogus" "--retry-on=256" \
+	    "--retry-on=" "-r 1 --retry-delay=x" "-r 1 --retry-max-delay=-1s" "--retry-delay=1s" \
+	    "--retry-on=1" "--no-retry-jitter" "--attempt-timeout=soon"; do
+		run -125 "$CTXRUN" $args -- touch "$T/started"
+		[ "${#lines[@]}" -eq 1 ] || fail "$args: $output"
+		assert_output --regexp "^ctxrun: --"
+		[ ! -e "$T/started" ] || fail "$args: started"
+	done
+}
