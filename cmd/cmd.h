@@ -16,6 +16,7 @@ int cmd_deadline(int argc, char **argv);
 int cmd_value(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
+int cmd_retry(int argc, char **argv);
 #include <stdbool.h>
 #include "../lib/ctxrun.h"
 

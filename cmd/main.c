@@ -22,6 +22,7 @@ static const char usage_text[] =
     "       ctxrun value KEY\n"
     "       ctxrun show [--json]\n"
     "       ctxrun cancel [--cause TEXT] [--status N]\n"
+    "       ctxrun retry --never [--cause TEXT] | --after DURATION\n"
     "       ctxrun timeout [-s SIG] [-k DURATION] [-p] [-f] [-v] DURATION COMMAND [ARG]...\n"
     "Run COMMAND under a context: when its deadline passes or it is cancelled,\n"
     "signal the whole process tree, wait, kill what is left, and reap it all.\n"
@@ -46,6 +47,7 @@ static const char usage_text[] =
     "                             doubling up to --retry-max-delay (default 1m)\n"
     "      --retry-max-delay=DURATION\n"
     "      --no-retry-jitter      wait exactly that long, not a random 1/2-1\n"
+    "      --replay-stdin         read stdin once; each attempt gets its bytes\n"
     "  -v, --verbose              report every signal sent\n"
     "  -q, --quiet                say nothing when the context ends COMMAND\n"
     "  -h, --help                 show this help\n"
@@ -71,7 +73,7 @@ usage_error(const char *fmt, ...)
 
 enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION,
     OPT_ATTEMPT_TIMEOUT, OPT_RETRY_ON, OPT_RETRY_DELAY, OPT_RETRY_MAX_DELAY,
-    OPT_NO_RETRY_JITTER };
+    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN };
 
 static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, 't' },
@@ -93,6 +95,7 @@ static const struct option long_options[] = {
 	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
 	{ "retry-max-delay", required_argument, NULL, OPT_RETRY_MAX_DELAY },
 	{ "no-retry-jitter", no_argument, NULL, OPT_NO_RETRY_JITTER },
+	{ "replay-stdin", no_argument, NULL, OPT_REPLAY_STDIN },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -280,6 +283,10 @@ run(int argc, char **argv, int64_t start)
 			rp.jitter = false;
 			retry_opt = "--no-retry-jitter";
 			break;
+		case OPT_REPLAY_STDIN:
+			rp.replay_stdin = true;
+			retry_opt = "--replay-stdin";
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -389,6 +396,7 @@ main(int argc, char **argv)
 		{ "value", cmd_value },
 		{ "show", cmd_show },
 		{ "cancel", cmd_cancel },
+		{ "retry", cmd_retry },
 	};
 
 	const char *base = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];

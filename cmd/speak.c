@@ -127,7 +127,8 @@ speak_event(const struct event *ev, void *arg)
 		speak_line(sp, "cannot read the process tree: %s", strerror(ev->err));
 		return;
 	}
-	if (ev->kind == EV_RETRYING || ev->kind == EV_GIVING_UP) {
+	if (ev->kind == EV_RETRYING || ev->kind == EV_GIVING_UP ||
+	    ev->kind == EV_NOT_RETRIED) {
 		char how[80], wait[40];
 		if (sp->quiet)
 			return;
@@ -137,7 +138,11 @@ speak_event(const struct event *ev, void *arg)
 		int64_t unit = ev->wait < NS_PER_SEC ? NS_PER_MS : NS_PER_SEC / 10;
 		int64_t w = ev->wait + unit / 2;
 		format_duration(w - w % unit, wait, sizeof(wait));
-		if (ev->kind == EV_RETRYING)
+		if (ev->kind == EV_NOT_RETRIED)
+			speak_line(sp, "attempt %u/%u failed (%s); not retried: %s",
+			    ev->attempt, ev->attempts, how, ev->failed->never_cause[0] ?
+			    ev->failed->never_cause : "ctxrun retry --never");
+		else if (ev->kind == EV_RETRYING)
 			speak_line(sp, "attempt %u/%u failed (%s); retrying in %s",
 			    ev->attempt, ev->attempts, how, wait);
 		else

@@ -290,3 +290,52 @@ cmd_cancel(int argc, char **argv)
 	ctx_free_tree(c);
 	return rc == 0 ? 0 : 1;
 }
+
+int
+cmd_retry(int argc, char **argv)
+{
+	struct msg m = { 0 }, reply;
+	ctx_err err;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--never") == 0 && m.status == 0)
+			m.status = RETRY_NEVER;
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc && m.status == 0) {
+			m.status = RETRY_AFTER;
+			if (parse_duration(argv[++i], &m.after, &err) == -1)
+				usage_error("retry: --after: %s", err.msg);
+		} else if (strcmp(argv[i], "--cause") == 0 && i + 1 < argc && m.text[0] == '\0') {
+			if (strlen(argv[++i]) >= sizeof(m.text))
+				usage_error("retry: --cause: longer than %zu bytes",
+				    sizeof(m.text) - 1);
+			strlcpy(m.text, argv[i], sizeof(m.text));
+		} else
+			usage_error("retry: unexpected argument '%s' (usage: ctxrun retry "
+			    "--never [--cause TEXT] | --after DURATION)", argv[i]);
+	}
+	if (m.status == 0)
+		usage_error("retry: --never or --after DURATION (usage: ctxrun retry "
+		    "--never [--cause TEXT] | --after DURATION)");
+	if (m.status == RETRY_AFTER && m.text[0] != '\0')
+		usage_error("retry: --cause goes with --never");
+	struct ctx *c = inherited(argv[0]), *at = c;
+	/* The nearest enclosing ctxrun that makes retries. */
+	while (at != NULL && at->attempts == 0)
+		at = at->parent;
+	if (at == NULL) {
+		fprintf(stderr, "ctxrun: retry: no enclosing ctxrun makes retries\n");
+		ctx_free_tree(c);
+		return 1;
+	}
+	int rc = registry_call(at->token, MSG_RETRY, &m, &reply);
+	if (rc == -2)
+		die_of(reply.signal);
+	if (rc == -1)
+		fprintf(stderr, "ctxrun: retry: cannot reach ctxrun %d (%s): %s\n",
+		    (int)at->pid, at->name, strerror(errno));
+	else if (rc == 1)
+		fprintf(stderr, "ctxrun: retry: ctxrun %d (%s) refused: %s\n",
+		    (int)at->pid, at->name, reply.text);
+	ctx_free_tree(c);
+	return rc == 0 ? 0 : 1;
+}

@@ -14,9 +14,10 @@ _ctxrun()
     local cur prev words cword
     _init_completion -s || return
 
-    local subcommands="remaining deadline value show cancel timeout"
+    local subcommands="remaining deadline value show cancel retry timeout"
     local opts_with_arg="-t --timeout -d --deadline -s --signal -k --kill-after
-        -e --env -u --unset --value -n --name"
+        -e --env -u --unset --value -n --name -r --retries --attempt-timeout
+        --retry-on --retry-delay --retry-max-delay"
 
     if ((cword == 1)) && [[ $cur != -* ]]; then
         COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
@@ -61,6 +62,11 @@ _ctxrun()
         cancel)
             [[ $prev == --cause || $prev == --status ]] && return
             COMPREPLY=($(compgen -W '--cause --status' -- "$cur"))
+            return
+            ;;
+        retry)
+            [[ $prev == --cause || $prev == --after ]] && return
+            COMPREPLY=($(compgen -W '--never --after --cause' -- "$cur"))
             return
             ;;
     esac
@@ -116,6 +122,7 @@ _ctxrun()
             --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
             --preserve-status --foreground -r --retries= --attempt-timeout=
             --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
+            --replay-stdin
             -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return

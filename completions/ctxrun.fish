@@ -1,6 +1,6 @@
 # fish completion for ctxrun
 
-set -l subcommands remaining deadline value show cancel timeout
+set -l subcommands remaining deadline value show cancel retry timeout
 
 # __ctxrun_operands SKIP OPTION...: where the operands are among the words
 # typed after the first SKIP (1-based, one per line); each OPTION takes a
@@ -57,7 +57,7 @@ end
 complete -c ctxrun -f
 complete -c ctxrun -n '__ctxrun_in_options; and test (count (commandline -opc)) -eq 1' -a "$subcommands"
 complete -c ctxrun -n __ctxrun_in_options -a '(__fish_complete_command)'
-complete -c ctxrun -n 'not __ctxrun_in_options; and not __fish_seen_subcommand_from remaining deadline value show cancel timeout' -a '(__ctxrun_command)'
+complete -c ctxrun -n 'not __ctxrun_in_options; and not __fish_seen_subcommand_from remaining deadline value show cancel retry timeout' -a '(__ctxrun_command)'
 
 complete -c ctxrun -n __ctxrun_in_options -s t -l timeout -x -d 'Done after DURATION'
 complete -c ctxrun -n __ctxrun_in_options -s d -l deadline -x -d 'Done at TIME (RFC 3339 or @EPOCH)'
@@ -76,6 +76,7 @@ complete -c ctxrun -n __ctxrun_in_options -l retry-on -x -a 'timeout signal any'
 complete -c ctxrun -n __ctxrun_in_options -l retry-delay -x -d 'First wait between attempts'
 complete -c ctxrun -n __ctxrun_in_options -l retry-max-delay -x -d 'Longest wait between attempts'
 complete -c ctxrun -n __ctxrun_in_options -l no-retry-jitter -d 'Wait exactly the delay'
+complete -c ctxrun -n __ctxrun_in_options -l replay-stdin -d 'Read stdin once, give each attempt its bytes'
 complete -c ctxrun -n __ctxrun_in_options -s v -l verbose -d 'Report every signal sent'
 complete -c ctxrun -n __ctxrun_in_options -s q -l quiet -d 'Say nothing when the context ends COMMAND'
 complete -c ctxrun -n __ctxrun_in_options -s h -l help -d 'Show help'
@@ -85,6 +86,9 @@ complete -c ctxrun -n '__fish_seen_subcommand_from remaining' -l ms -d 'Whole mi
 complete -c ctxrun -n '__fish_seen_subcommand_from deadline' -l epoch -d 'Seconds since the epoch'
 complete -c ctxrun -n '__fish_seen_subcommand_from show' -l json -d 'As JSON'
 complete -c ctxrun -n '__fish_seen_subcommand_from cancel' -l cause -x -d 'The cause reported'
+complete -c ctxrun -n '__fish_seen_subcommand_from retry' -l never -d 'This failure is final'
+complete -c ctxrun -n '__fish_seen_subcommand_from retry' -l after -x -d 'The wait before the next attempt'
+complete -c ctxrun -n '__fish_seen_subcommand_from retry' -l cause -x -d 'Why the failure is final'
 complete -c ctxrun -n '__fish_seen_subcommand_from cancel' -l status -x -d 'Exit status of the enclosing ctxrun'
 
 # ctxrun timeout: GNU timeout's options, DURATION, then COMMAND and its own.

@@ -207,7 +207,11 @@ enum msg_kind {
 	MSG_DONE,               /* parent -> nested: the parent is done: cause, signal */
 	MSG_TERMINAL_SIGNAL,    /* parent -> nested: the terminal sent signal to fg_pgrp */
 	MSG_DETACH,             /* parent -> nested: exiting, leaving you running */
+	MSG_RETRY,              /* ctxrun retry -> ctxrun: status = RETRY_*, after */
 };
+
+/* What `ctxrun retry` asks of the attempt that is running. */
+enum { RETRY_NEVER = 1, RETRY_AFTER = 2 };
 
 /* Why a context is done: shared by the supervisor, its outcome and the
  * messages a parent sends its nested ctxruns. */
@@ -228,9 +232,10 @@ struct msg {
 	int32_t cause;          /* DONE: enum done_cause */
 	int32_t signal;         /* DONE (cause signal), TERMINAL_SIGNAL */
 	int32_t fg_pgrp;        /* TERMINAL_SIGNAL: the group the terminal told */
-	char text[256];         /* CANCEL: the cause; REFUSED: why */
+	int64_t after;          /* RETRY (RETRY_AFTER): the wait, ns */
+	char text[256];         /* CANCEL, RETRY: the cause; REFUSED: why */
 };
-#define MSG_VERSION 0x63747831u /* "ctx1" */
+#define MSG_VERSION 0x63747832u /* "ctx2" */
 
 struct peer {
 	int fd;
@@ -302,6 +307,7 @@ struct spawn_attr {
 	bool new_pgrp;                /* COMMAND in a process group of its own */
 	int deathsig;                 /* PR_SET_PDEATHSIG, 0 for none */
 	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
+	int stdin_fd;                 /* COMMAND's standard input, -1: ctxrun's */
 };
 
 /* Starts argv[0] (PATH search): returns the pid, or -1 with *exec_errno set
@@ -377,6 +383,7 @@ struct retry_policy {
 	int64_t max_delay;
 	bool jitter;            /* a random part, so runs that failed together
 	                         * do not retry together */
+	bool replay_stdin;      /* stdin read once, the same bytes each attempt */
 };
 
 /* --retry-on: "1,2-5,75,timeout,signal" or "any" (parse.c). */
@@ -392,6 +399,7 @@ enum event_kind {
 	EV_TREE_UNREADABLE,     /* /proc could not be read: err */
 	EV_RETRYING,            /* attempt failed; the next one in `wait` */
 	EV_GIVING_UP,           /* attempt failed; no time left for the next */
+	EV_NOT_RETRIED,         /* attempt failed; ctxrun retry --never said so */
 };
 
 struct event {
@@ -429,6 +437,9 @@ struct outcome {
 	int command_status;     /* its exit status or signal */
 	bool killed;            /* KILL was sent */
 	bool attempt_timed_out; /* DONE_DEADLINE: the attempt's own timeout */
+	bool never_retry;       /* ctxrun retry --never: never_cause says why */
+	char never_cause[256];
+	int64_t retry_after;    /* ctxrun retry --after; 0: the computed wait */
 	unsigned attempt, attempts;      /* which attempt this is (retries) */
 	int cancel_status;
 	char cancel_text[256];

@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -62,6 +63,7 @@ struct sup {
 	int64_t wake;                   /* the one time the phase wakes at */
 	int64_t run_deadline;           /* the run's effective deadline */
 	bool final;                     /* WAITING ended by a cause: no retry */
+	int replay_fd;                  /* --replay-stdin: what stdin held */
 	int64_t recheck_delay;          /* KILLING: backs off while any lived */
 	struct rlimit nofile;           /* the caller's descriptor limit */
 	bool nofile_raised;
@@ -222,6 +224,23 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 			strlcpy(s->out->cancel_text, m->text, sizeof(s->out->cancel_text));
 			begin_done(s, DONE_CANCEL, 0);
 		}
+		break;
+	case MSG_RETRY:
+		if (!trusted(s, p)) {
+			refuse(p, "not a process of this tree, nor of its user");
+			break;
+		}
+		if (s->r->retry == NULL || s->phase != PHASE_RUNNING) {
+			refuse(p, s->r->retry == NULL ? "it makes no retries" :
+			    "no attempt is running");
+			break;
+		}
+		(void)msg_send(p->fd, MSG_ACK, NULL);
+		if (m->status == RETRY_NEVER) {
+			s->out->never_retry = true;
+			strlcpy(s->out->never_cause, m->text, sizeof(s->out->never_cause));
+		} else if (m->after >= 0)
+			s->out->retry_after = m->after;
 		break;
 	default:
 		refuse(p, "unexpected message");
@@ -545,9 +564,15 @@ start_command(struct sup *s)
 		.new_pgrp = !s->shares_group,
 		.deathsig = p->first_signal,
 		.nofile = s->nofile_raised ? &s->nofile : NULL,
+		.stdin_fd = s->replay_fd,
 	};
 	int err;
 
+	if (s->replay_fd >= 0 && lseek(s->replay_fd, 0, SEEK_SET) == -1) {
+		s->out->failure = RUN_SETUP;
+		s->out->err = errno;
+		return -1;
+	}
 	s->cmd = spawn_command(s->r->argv, &attr, &err);
 	if (s->cmd < 0) {
 		s->out->failure = err == 0 ? RUN_FORK : RUN_EXEC;
@@ -701,6 +726,69 @@ wait_for_attempt(struct sup *s, int64_t until)
 	return s->final;
 }
 
+/*
+ * --replay-stdin: stdin is read to its end once, into memory, before the
+ * first attempt, and every attempt reads the same bytes from the start.  A
+ * signal that ends the context, or the deadline, stops the reading: 1 then,
+ * and out says why.
+ */
+static int
+read_stdin(struct sup *s)
+{
+	char buf[65536];
+	struct received rv[64];
+
+	s->replay_fd = memfd_create("ctxrun-stdin", MFD_CLOEXEC);
+	if (s->replay_fd < 0)
+		goto fail;
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = STDIN_FILENO, .events = POLLIN },
+			{ .fd = s->sig.fd, .events = POLLIN },
+		};
+		int64_t deadline = ctx_deadline(s->r->ctx), left = deadline - mono_now();
+		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
+		if (left <= 0) {
+			s->out->cause = DONE_DEADLINE;
+			break;
+		}
+		if (ppoll(fds, 2, deadline == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
+		    errno != EINTR)
+			goto fail;
+		size_t n = fds[1].revents ? signals_drain(&s->sig, rv, 64) : 0;
+		for (size_t i = 0; i < n; i++)
+			if (sigismember(&s->p->ending, rv[i].sig)) {
+				s->out->cause = DONE_SIGNAL;
+				s->out->signal = rv[i].sig;
+			}
+		if (s->out->cause != DONE_NOT_YET)
+			break;
+		if (fds[0].revents & POLLNVAL)
+			return 0;	/* no stdin at all: the attempts get none either */
+		if (fds[0].revents == 0)
+			continue;
+		ssize_t got = read(STDIN_FILENO, buf, sizeof(buf));
+		if (got < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (got < 0)
+			goto fail;
+		if (got == 0)
+			return 0;
+		for (ssize_t off = 0; off < got;) {
+			ssize_t w = write(s->replay_fd, buf + off, (size_t)(got - off));
+			if (w < 0)
+				goto fail;
+			off += w;
+		}
+	}
+	s->out->command_alive_at_done = true;	/* it would have been */
+	return 1;
+fail:
+	s->out->failure = RUN_SETUP;
+	s->out->err = errno;
+	return 1;
+}
+
 static void
 attempts(struct sup *s)
 {
@@ -708,6 +796,8 @@ attempts(struct sup *s)
 	int64_t own_deadline = s->r->ctx->deadline;
 
 	s->run_deadline = ctx_deadline(s->r->ctx);
+	if (rp != NULL && rp->replay_stdin && read_stdin(s) == 1)
+		return;
 	for (unsigned n = 1;; n++) {
 		if (rp != NULL && prepare_attempt(s, n, own_deadline) == -1) {
 			s->out->failure = RUN_SETUP;
@@ -723,7 +813,14 @@ attempts(struct sup *s)
 		struct outcome failed = *s->out;
 		struct event ev = { .kind = EV_RETRYING, .attempt = n,
 		    .attempts = rp->retries + 1, .failed = &failed };
-		ev.wait = retry_wait(rp, n);
+		if (failed.never_retry) {
+			ev.kind = EV_NOT_RETRIED;
+			emit(s, &ev);
+			return;
+		}
+		/* "Come back in 30 s", from the command: still bounded by the
+		 * deadline and the number of attempts. */
+		ev.wait = failed.retry_after > 0 ? failed.retry_after : retry_wait(rp, n);
 		/* Never sleep past the deadline, never start an attempt with
 		 * no time left. */
 		if (time_add(mono_now(), ev.wait) >= s->run_deadline) {
@@ -747,7 +844,7 @@ void
 supervise(const struct run *r, struct outcome *out)
 {
 	struct sup s = { .r = r, .p = r->policy, .out = out, .tty = -1,
-	    .parent_fd = -1, .wake = CTX_NEVER };
+	    .parent_fd = -1, .wake = CTX_NEVER, .replay_fd = -1 };
 	const struct policy *p = r->policy;
 
 	memset(out, 0, sizeof(*out));
@@ -795,4 +892,6 @@ end:
 		close(s.sig.fd);
 	if (s.tty >= 0)
 		close(s.tty);
+	if (s.replay_fd >= 0)
+		close(s.replay_fd);
 }

@@ -137,3 +137,57 @@ ctxrun: sh: attempt 3/4 failed (exit 3); retrying in 1ms
 		[ ! -e "$T/started" ] || fail "$args: started"
 	done
 }
+
+@test "--replay-stdin: every attempt reads the same bytes, binary and big; without it they share stdin" {
+	head -c 3000000 /dev/urandom > "$T/in"
+	want=$(cksum < "$T/in")
+	run -1 "$CTXRUN" -q -r 2 --retry-delay 1ms --replay-stdin -- sh -c "cksum >> $T/sums; exit 1" < "$T/in"
+	[ "$(sort -u "$T/sums")" = "$want" ] && [ "$(wc -l < "$T/sums")" -eq 3 ] || fail "sums: $(cat "$T/sums")"
+	printf 'a\nb\n' | "$CTXRUN" -q -r 1 --retry-delay 1ms -- sh -c "read x; echo \$x >> $T/shared; exit 1" || true
+	[ "$(cat "$T/shared")" = "a
+b" ] || fail "shared: $(cat "$T/shared")"
+	run -1 "$CTXRUN" -q -r 1 --retry-delay 1ms --replay-stdin -- sh -c 'cat; exit 1' <&-
+	assert_output ""
+}
+
+@test "--replay-stdin: a TERM while stdin is read ends the run, nothing started" {
+	mkfifo "$T/fifo"
+	"$CTXRUN" -r 1 --replay-stdin -- touch "$T/started" < "$T/fifo" 3>&- &
+	pid=$!
+	exec 4>"$T/fifo"
+	echo partial >&4
+	kill -TERM $pid
+	wait $pid && st=0 || st=$?
+	exec 4>&-
+	[ "$st" -eq 143 ] || fail "status $st"
+	[ ! -e "$T/started" ]
+}
+
+@test "ctxrun retry --never: this failure is final, with its cause" {
+	run -1 "$CTXRUN" -r 5 --retry-delay 1ms -- sh -c '[ "$CTXRUN_ATTEMPT" = 2 ] && "$CTXRUN" retry --never --cause "bad credentials"; exit 1'
+	assert_output "ctxrun: sh: attempt 1/6 failed (exit 1); retrying in 1ms
+ctxrun: sh: attempt 2/6 failed (exit 1); not retried: bad credentials"
+}
+
+@test "ctxrun retry --after: the next wait, still bounded by the deadline and the attempts" {
+	run -1 "$CTXRUN" -r 1 --retry-delay 1ms -- sh -c '"$CTXRUN" retry --after 300ms; exit 1'
+	assert_line --index 0 "ctxrun: sh: attempt 1/2 failed (exit 1); retrying in 300ms"
+	start=$EPOCHREALTIME
+	run -1 "$CTXRUN" -t 1 -r 5 --retry-delay 1ms -- sh -c '"$CTXRUN" retry --after 1h; exit 1'
+	assert_output "ctxrun: sh: attempt 1/6 failed (exit 1); no time left for attempt 2"
+	awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 0.9) }' || fail "waited"
+}
+
+@test "ctxrun retry outside a ctxrun with retries: exit 1, one line; bad use: 125" {
+	run -1 "$CTXRUN" retry --never
+	assert_output "ctxrun: retry: no enclosing ctxrun makes retries"
+	run -1 "$CTXRUN" -- "$CTXRUN" retry --after 1s
+	assert_output "ctxrun: retry: no enclosing ctxrun makes retries"
+	# The nearest ctxrun with retries, through one without.
+	run -1 "$CTXRUN" -r 1 --retry-delay 1ms -- "$CTXRUN" -- sh -c '"$CTXRUN" retry --never --cause deep; exit 1'
+	assert_output "ctxrun: sh: attempt 1/2 failed (exit 1); not retried: deep"
+	for args in "" "--after" "--after x" "--never --after 1s" "--after 1s --cause x" "--bogus"; do
+		run -125 "$CTXRUN" retry $args
+		[ "${#lines[@]}" -eq 1 ] || fail "$args: $output"
+	done
+}
