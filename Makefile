@@ -144,7 +144,9 @@ check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man valgr
 	BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun bats $(SAN_SCENARIOS)
 	$(MAKE) -s stress-short
 
+# Debian's retry(1) is the peer for retries.
 bench: build/ctxrun build/bench/timeit
+	@sh tests/ensure-packages.sh retry:/usr/bin/retry
 	@sh tests/bench/bench.sh build/ctxrun build/bench/timeit
 
 install: build/ctxrun

@@ -83,4 +83,8 @@ pkill -KILL -f "sleep 5$tag" || true
 row "8-deep nest, deadline to all reaped (us)" "$c_nest" "$t_nest" "$(ratio "$c_nest" "$t_nest")" "<= 1.00"
 row "8-deep nest, survivors after $NEST_RUNS+$NEST_RUNS runs" "$nest_surv" "(both)" "" "0"
 
+# 7: retries, against Debian's retry(1): 50 attempts of false, no delay.
+set -- $("$TIMEIT" 30 "$CTXRUN" -q -r 49 --retry-delay 0 -- false --- retry -t 50 -d 0 -- false 2>/dev/null)
+row "50 attempts of false, no delay (us)" "$1" "$8" "$(ratio "$1" "$8")" "<= 0.80 (retry(1))"
+
 row "peak resident memory (KiB)" "$c_rss" "$t_rss" "$(ratio "$c_rss" "$t_rss")" "<= 1.10"
