@@ -130,7 +130,7 @@ valgrind: build/dyn/ctxrun
 STRESS_RUNS ?= 1000
 stress: deps-check build/ctxrun
 	python3 tests/stress/stress.py --runs $(STRESS_RUNS) --killed 20 \
-		--shapes plain,setsid,double,ignore,forking,zombie,stopped,stopped-nested,otheruser,sigflood,closedpipe \
+		--shapes plain,setsid,double,ignore,forking,zombie,stopped,stopped-nested,otheruser,sigflood,closedpipe,retries \
 		build/ctxrun
 # Shared CI machines are slow at times: a wider margin around each race,
 # and no tree that forks without end (it saturates two cores, and a starved

@@ -19,7 +19,13 @@ Hostile shapes (not in the default set; name them with --shapes):
   sigflood        USR1 and PIPE sent to ctxrun over and over (COMMAND
                   ignores them)
   closedpipe      ctxrun -v with stderr to a pipe nobody reads
-Each must end with 124 by the deadline + the grace + 2 s, nothing left."""
+Each must end with 124 by the deadline + the grace + 2 s, nothing left.
+
+  retries         ctxrun -r with a plan per attempt (exit N, time out, die
+                  of a signal, succeed), each attempt leaving a daemon that
+                  ignores TERM; sometimes a TERM at ctxrun.  Attempts must
+                  never overlap, nothing may leak, and the status is the
+                  last attempt's (or death by the TERM)."""
 import argparse
 import concurrent.futures
 import os
@@ -35,6 +41,7 @@ TREE = os.path.join(HERE, "tree.sh")
 SHAPES = ["plain", "setsid", "double", "ignore", "forking"]
 HOSTILE = ["zombie", "stopped", "stopped-nested", "otheruser", "sigflood",
            "closedpipe"]
+RETRIES = ["retries"]
 ZOMBIE_LEADER = None    # compiled by main() when the zombie shape is asked
 # Seconds around a deadline or an exit where either outcome is fair.
 MARGIN = 0.25
@@ -224,6 +231,67 @@ def hostile_run(ctxrun, rnd, n, tmp, margin, shapes):
             "desc": desc, "rc": rc, "ok": [124], "err": ""}
 
 
+def retry_run(ctxrun, rnd, n, tmp, margin, shapes):
+    """Retries: attempts one after the other, never side by side."""
+    mark = f"{7000000 + n}.{rnd.randrange(10**6)}"
+    plan = [rnd.choice(["e1", "e3", "t", "s", "e0"]) for _ in range(rnd.randrange(1, 6))]
+    log = os.path.join(tmp, mark + ".log")
+    # Each attempt checks that no daemon of an earlier one is alive, leaves
+    # one of its own (TERM ignored: KILL at the end of the grace), then does
+    # what the plan says for it.
+    script = f"""
+        if pgrep -f '^sleep 100{mark}' >/dev/null; then echo OVERLAP >> {log}; fi
+        echo "$CTXRUN_ATTEMPT" >> {log}
+        setsid sh -c "trap '' TERM; exec sleep 100{mark}" </dev/null >/dev/null 2>&1 &
+        case $(echo {" ".join(plan)} | cut -d' ' -f$CTXRUN_ATTEMPT) in
+        e*) a=$(echo {" ".join(plan)} | cut -d' ' -f$CTXRUN_ATTEMPT); exit ${{a#e}} ;;
+        t) exec sleep 200{mark} ;;
+        s) kill -USR1 $$ ;;
+        esac"""
+    cmd = [ctxrun, "-q", "-t", "30", "-k", "0.3", "-r", str(len(plan) - 1),
+           "--attempt-timeout", "0.4", "--retry-on", "any", "--retry-delay", "10ms",
+           "--", "sh", "-c", script]
+    # What the last attempt that runs gives.
+    natural = None
+    for step in plan:
+        natural = {"e0": 0, "e1": 1, "e3": 3, "t": 124, "s": -signal.SIGUSR1}[step]
+        if step == "e0":
+            break
+    term_at = rnd.choice([None, None, rnd.uniform(0.05, 1.5)])
+    start = time.monotonic()
+    p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL, preexec_fn=default_signals)
+    if term_at is not None:
+        try:
+            p.wait(timeout=term_at)
+        except subprocess.TimeoutExpired:
+            p.send_signal(signal.SIGTERM)
+    hung = False
+    try:
+        rc = p.wait(timeout=len(plan) * 1.0 + 5)
+    except subprocess.TimeoutExpired:
+        hung = True
+        p.kill()
+        rc = p.wait()
+    left = alive(mark)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    lines = open(log).read().split() if os.path.exists(log) else []
+    overlap = "OVERLAP" in lines
+    ok = {natural} | ({-signal.SIGTERM} if term_at is not None else set())
+    desc = f"retries plan={','.join(plan)} term@{term_at} attempts={lines}"
+    if overlap:
+        desc += " OVERLAP (an attempt started beside an earlier one's daemon)"
+    if hung:
+        desc += " HUNG"
+    return {"started": len(lines), "leaked": len(left),
+            "wrong": hung or overlap or rc not in ok,
+            "desc": desc, "rc": rc, "ok": sorted(ok), "err": ""}
+
+
 def killed_run(ctxrun, n, tmp):
     """ctxrun killed with KILL: COMMAND must still get the first signal."""
     mark = f"{8000000 + n}.{n}"
@@ -257,12 +325,12 @@ def main():
     ap.add_argument("--killed", type=int, default=20)
     ap.add_argument("--margin", type=float, default=MARGIN)
     ap.add_argument("--shapes", default=",".join(SHAPES),
-                    help="comma-separated subset of " + ",".join(SHAPES + HOSTILE))
+                    help="comma-separated subset of " + ",".join(SHAPES + HOSTILE + RETRIES))
     ap.add_argument("ctxrun")
     a = ap.parse_args()
     ctxrun = os.path.abspath(a.ctxrun)
     shapes = a.shapes.split(",")
-    unknown = [x for x in shapes if x not in SHAPES + HOSTILE]
+    unknown = [x for x in shapes if x not in SHAPES + HOSTILE + RETRIES]
     if unknown:
         ap.error("unknown shapes: " + ",".join(unknown))
     if "otheruser" in shapes and os.getuid() != 0:
@@ -286,7 +354,9 @@ def main():
             # (without, the runs are those of a given seed as they always were).
             rnd = random.Random(a.seed * 100003 + i)
             hostile = [x for x in shapes if x in HOSTILE]
-            if hostile and (len(hostile) == len(shapes) or rnd.choice(shapes) in HOSTILE):
+            if "retries" in shapes and (len(shapes) == 1 or rnd.choice(shapes) == "retries"):
+                futures.append(pool.submit(retry_run, ctxrun, rnd, i, tmp, a.margin, shapes))
+            elif hostile and (len(hostile) == len(shapes) or rnd.choice(shapes) in HOSTILE):
                 futures.append(pool.submit(hostile_run, ctxrun, rnd, i, tmp, a.margin,
                                            [x for x in shapes if x in HOSTILE]))
             else:
