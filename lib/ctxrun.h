@@ -248,6 +248,7 @@ struct peer {
 
 struct registry {
 	int listen_fd;
+	int reserve_fd;         /* /dev/null, given up to refuse a peer */
 	char token[33];
 	struct peer *peers;
 	size_t npeers, cap;

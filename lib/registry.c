@@ -11,6 +11,7 @@
  * those credentials.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -41,6 +42,10 @@ registry_open(struct registry *r)
 
 	memset(r, 0, sizeof(*r));
 	r->listen_fd = -1;
+	/* Held in reserve: when every descriptor is taken, a peer can still be
+	 * accepted and told so, rather than left in the backlog (where it
+	 * would wait forever and keep the socket readable: a busy loop). */
+	r->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (getrandom(rnd, sizeof(rnd), 0) != sizeof(rnd))
 		return -1;
 	for (int i = 0; i < 16; i++)
@@ -70,6 +75,35 @@ registry_close(struct registry *r)
 	if (r->listen_fd >= 0)
 		close(r->listen_fd);
 	r->listen_fd = -1;
+	if (r->reserve_fd >= 0)
+		close(r->reserve_fd);
+	r->reserve_fd = -1;
+}
+
+/* Out of descriptors (accept says so before it looks at the queue): the
+ * reserve makes room to accept a waiting peer and refuse it, so that it goes
+ * on (a nested ctxrun unregistered, a cancel with exit 1) instead of
+ * waiting.  Whether there was one. */
+static bool
+refuse_for_lack_of_descriptors(struct registry *r)
+{
+	struct msg m = { 0 };
+
+	if (r->reserve_fd < 0)
+		return false;
+	close(r->reserve_fd);
+	int fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+	if (fd >= 0) {
+		struct msg ask;
+		/* What the peer already sent is read first: closing on unread
+		 * data would reset the connection, and the answer with it. */
+		(void)msg_recv(fd, &ask);
+		strlcpy(m.text, "it has no file descriptor left", sizeof(m.text));
+		(void)msg_send(fd, MSG_REFUSED, &m);
+		close(fd);
+	}
+	r->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	return fd >= 0;
 }
 
 int
@@ -80,10 +114,10 @@ registry_accept(struct registry *r)
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
 				continue;
-			/* EMFILE: the peer waits in the backlog until a
-			 * descriptor is free; nothing is lost. */
-			return errno == EAGAIN || errno == EWOULDBLOCK ||
-			    errno == EMFILE || errno == ENFILE ? 0 : -1;
+			if ((errno == EMFILE || errno == ENFILE) &&
+			    refuse_for_lack_of_descriptors(r))
+				continue;
+			return 0;	/* the queue is empty, or nothing can be done */
 		}
 		struct ucred cred;
 		socklen_t len = sizeof(cred);
@@ -216,11 +250,20 @@ registry_call(const char *token, uint32_t kind, const struct msg *m,
 	sigprocmask(SIG_BLOCK, &all, NULL);
 	if ((sfd = signalfd(-1, &all, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
 		return -1;
-	if ((fd = registry_connect(token)) < 0 || msg_send(fd, kind, m) == -1) {
+	if ((fd = registry_connect(token)) < 0) {
 		int e = errno;
-		if (fd >= 0)
-			close(fd);
 		close(sfd);
+		errno = e;
+		return -1;
+	}
+	if (msg_send(fd, kind, m) == -1) {
+		/* It may have refused before reading (no descriptor left). */
+		int e = errno;
+		rc = msg_recv(fd, reply);
+		close(fd);
+		close(sfd);
+		if (rc == 1 && reply->kind == MSG_REFUSED)
+			return 1;
 		errno = e;
 		return -1;
 	}

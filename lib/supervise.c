@@ -542,7 +542,9 @@ register_with_parent(struct sup *s)
 			s->out->cause = m.cause == DONE_SIGNAL ? DONE_SIGNAL :
 			    m.cause == DONE_DEADLINE ? DONE_DEADLINE : DONE_PARENT_CANCEL;
 			s->out->signal = m.cause == DONE_SIGNAL ? m.signal : 0;
-		} else
+		} else if (kill(parent->pid, 0) == 0 || errno == EPERM)
+			break;	/* it lives, and dropped us (out of descriptors) */
+		else
 			s->out->cause = DONE_PARENT_GONE;
 		break;
 	}
@@ -849,6 +851,7 @@ supervise(const struct run *r, struct outcome *out)
 
 	memset(out, 0, sizeof(*out));
 	s.reg.listen_fd = -1;
+	s.reg.reserve_fd = -1;
 	s.sig.fd = -1;
 	s.self = getpid();
 	s.sweep.self = s.self;

@@ -354,3 +354,25 @@ cpu_of() {
 	got=$(sort "$T/rc" | uniq -c | awk '{ printf "%s x%s; ", $2, $1 }')
 	[ "$(grep -cx 0 "$T/rc")" -eq 100 ] || fail "cancel's statuses: $got"
 }
+
+@test "out of descriptors: nested ctxruns still start, unregistered; cancel is refused with the reason; no busy loop" {
+	# Found by the adversarial tester: peers left in the backlog waited
+	# forever, and the readable socket kept ctxrun at 100% CPU.
+	run bash -c 'ulimit -n 20; exec /usr/bin/timeout -s KILL 30 "$CTXRUN" -t 4 -k 1 -- sh -c "
+		for i in \$(seq 20); do \"\$CTXRUN\" -q sleep $U & done
+		while [ \$(pgrep -c -f \"^sleep $U\") -lt 20 ]; do sleep 0.05; done
+		echo started
+		a=\$(awk \"{print \\\$14 + \\\$15}\" /proc/\$PPID/stat)
+		sleep 1
+		b=\$(awk \"{print \\\$14 + \\\$15}\" /proc/\$PPID/stat)
+		echo ticks=\$((b - a))
+		\"\$CTXRUN\" cancel --status 9; echo cancel=\$?
+		wait" 3>&-'
+	assert_line "started"
+	assert_line "cancel=1"
+	assert_line --partial "refused: it has no file descriptor left"
+	ticks=$(printf '%s\n' "$output" | sed -n 's/^ticks=//p')
+	[ "$ticks" -lt 30 ] || fail "ctxrun used $ticks ticks in a second"
+	assert_line "ctxrun: sh: deadline exceeded after 4s"
+	assert_no_leftovers
+}
