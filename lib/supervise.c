@@ -332,6 +332,39 @@ read_peer(struct sup *s, size_t i)
 		registry_drop(&s->reg, i);
 }
 
+/*
+ * The enclosing ctxrun went away without a word: it was killed.  Its
+ * orphans, this ctxrun among them, fall to the next subreaper above, an
+ * enclosing ctxrun: register there, so that it leaves this subtree to us
+ * and tells us when it is done.  Then the tree is cancelled, as a killed
+ * ctxrun's COMMAND is told.
+ */
+static void
+parent_gone(struct sup *s)
+{
+	struct msg m;
+
+	close(s->parent_fd);
+	s->parent_fd = -1;
+	for (const struct ctx *a = s->r->ctx->parent; a != NULL; a = a->parent) {
+		if (a == s->r->ctx->parent || a->pid <= 0)
+			continue;
+		int fd = registry_connect(a->token);
+		if (fd < 0)
+			continue;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (msg_send(fd, MSG_REGISTER, NULL) == 0 && poll(&pfd, 1, 1000) == 1 &&
+		    msg_recv(fd, &m) == 1 && (m.kind == MSG_ACK || m.kind == MSG_DONE)) {
+			s->parent_fd = fd;
+			if (m.kind == MSG_DONE)
+				handle_parent(s, &m);
+			break;
+		}
+		close(fd);
+	}
+	begin_done(s, DONE_PARENT_GONE, 0);
+}
+
 /* Drains every ready source, then acts: messages, signals, child exits. */
 static void
 wake_up(struct sup *s, const struct ready *rd)
@@ -356,14 +389,11 @@ wake_up(struct sup *s, const struct ready *rd)
 		int rc;
 		while ((rc = msg_recv(s->parent_fd, &m)) == 1)
 			handle_parent(s, &m);
-		if (rc == -1) {
+		if (rc == -1 && s->parent_detached) {
 			close(s->parent_fd);
 			s->parent_fd = -1;
-			/* Gone without a word: killed.  Its tree is to be told, as
-			 * when COMMAND outlives a killed ctxrun. */
-			if (!s->parent_detached)
-				begin_done(s, DONE_PARENT_GONE, 0);
-		}
+		} else if (rc == -1)
+			parent_gone(s);
 	}
 	if (rd->signals) {
 		do {

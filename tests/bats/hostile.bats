@@ -376,3 +376,24 @@ cpu_of() {
 	assert_line "ctxrun: sh: deadline exceeded after 4s"
 	assert_no_leftovers
 }
+
+@test "a nested ctxrun killed with KILL: the one below re-registers above, its subtree gets the first signal once" {
+	# Found by the adversarial tester: the outer ctxrun, not knowing the
+	# orphaned inner ctxrun, signalled its subtree a second time.
+	"$CTXRUN" -v -n outer -k 3 -- sh -c "
+		\"\$CTXRUN\" -q -n mid -- \"\$CTXRUN\" -q -n inner -k 1 -- sh -c '
+			trap \"echo \\\$\\\$ >> $T/terms\" TERM
+			touch $T/ready
+			while :; do sleep $U & wait; done' &
+		wait" >/dev/null 2>"$T/err" 3>&- &
+	pid=$!
+	wait_for '[ -e "$T/ready" ]'
+	kill -KILL "$(pgrep -f "^$CTXRUN -q -n mid ")"
+	wait $pid || true
+	# Two TERMs close together may coalesce in the logger: what the outer
+	# ctxrun says it sent is the proof.
+	grep -q "^ctxrun: outer: sent TERM to 0 processes (command exited, cleaning up its tree); told the nested ctxruns$" "$T/err" ||
+		fail "outer: $(cat "$T/err")"
+	[ "$(wc -l < "$T/terms")" -eq 1 ] || fail "TERM deliveries: $(cat "$T/terms")"
+	assert_no_leftovers
+}
