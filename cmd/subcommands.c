@@ -163,18 +163,26 @@ json_string(const char *str)
 static void
 text_string(const char *s)
 {
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-		if (ch == '\n')
+	const unsigned char *u = (const unsigned char *)s;
+
+	while (*u) {
+		size_t n = utf8_len(u);
+		/* Controls (C0, DEL, and C1 such as a terminal's CSI) and bytes
+		 * that are not well-formed UTF-8 never go raw to a terminal. */
+		bool c1 = n == 2 && u[0] == 0xc2 && u[1] < 0xa0;
+		if (*u == '\n')
 			fputs("\\n", stdout);
-		else if (ch == '\t')
+		else if (*u == '\t')
 			fputs("\\t", stdout);
-		else if (ch == '\\')
+		else if (*u == '\\')
 			fputs("\\\\", stdout);
-		else if (ch < 0x20 || ch == 0x7f)
-			printf("\\x%02x", ch);
-		else
-			putchar(ch);
+		else if (n == 0 || *u < 0x20 || *u == 0x7f || c1) {
+			n = n ? n : 1;
+			for (size_t i = 0; i < n; i++)
+				printf("\\x%02x", u[i]);
+		} else
+			fwrite(u, 1, n, stdout);
+		u += n;
 	}
 }
 

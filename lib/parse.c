@@ -283,8 +283,20 @@ parse_instant(const char *s, int64_t *out, ctx_err *err)
 	if (*s == '@') {
 		/* Before 1970 is allowed: a deadline that has long passed. */
 		bool before = s[1] == '-';
-		if (parse_seconds(s + 1 + before, out) == -1)
+		const char *n = s + 1 + before;
+		size_t digits = strspn(n, "0123456789");
+		bool well_formed = digits > 0 && (n[digits] == '\0' ||
+		    (n[digits] == '.' && strspn(n + digits + 1, "0123456789") ==
+		    strlen(n + digits + 1)));
+		if (!well_formed)
 			return ctx_fail(err, "'%s': expected @[-]SECONDS[.FRACTION] since the epoch", s);
+		if (parse_seconds(n, out) == -1) {
+			/* Well formed, out of range: long past, or too far. */
+			if (!before)
+				return ctx_fail(err, "'%s': too far in the future (after 2262)", s);
+			*out = CTX_INSTANT_MIN;
+			return 0;
+		}
 		if (before)
 			*out = -*out < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : -*out;
 		return 0;

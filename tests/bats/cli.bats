@@ -161,3 +161,13 @@ bad() {
 	assert_success
 	assert_output ""
 }
+
+@test "@EPOCH out of range: long before 1677 is past (124); after 2262 is refused, saying so" {
+	run -124 "$CTXRUN" -q -d @-9999999999 -- touch "$T/started"
+	run -124 "$CTXRUN" -q -d @-9223372036.854775808 -- touch "$T/started"
+	[ ! -e "$T/started" ]
+	run -125 "$CTXRUN" -d @9223372037 -- true
+	assert_output "ctxrun: --deadline: '@9223372037': too far in the future (after 2262)"
+	run -125 "$CTXRUN" -d @1x -- true
+	assert_output --partial "expected @[-]SECONDS[.FRACTION] since the epoch"
+}

@@ -137,3 +137,8 @@ PY
 	run -124 "$CTXRUN" -q -- bash -c '"$CTXRUN" cancel >/dev/full; sleep 5'
 	assert_output ""
 }
+
+@test "show: bytes that are not UTF-8, and C0/C1 controls, are escaped; UTF-8 text is kept" {
+	run -0 "$CTXRUN" -n "$(printf 'n\376')" --value "K=$(printf 'a\200\377\302\233 \303\251\001')" -- "$CTXRUN" show
+	assert_output '1 n\xfe no-deadline K=a\x80\xff\xc2\x9b é\x01'
+}
