@@ -283,6 +283,15 @@ handle_signal(struct sup *s, const struct received *rv)
 	 * itself: COMMAND decides what Ctrl-C means. */
 	if ((sig == SIGINT || sig == SIGQUIT) && rv->code == SI_KERNEL && s->tty >= 0) {
 		pid_t fg = tcgetpgrp(s->tty);
+		/* But the user wants it over: no attempt after this one, and
+		 * between attempts, nothing runs to decide: the run ends. */
+		if (s->phase == PHASE_WAITING) {
+			begin_done(s, DONE_SIGNAL, sig);
+			return;
+		}
+		s->out->never_retry = true;
+		strlcpy(s->out->never_cause, "interrupted at the terminal",
+		    sizeof(s->out->never_cause));
 		ev.from_terminal = true;
 		if (fg > 0) {
 			sweep_terminal(&s->sweep, sig, fg, &ev);

@@ -191,3 +191,22 @@ ctxrun: sh: attempt 2/6 failed (exit 1); not retried: bad credentials"
 		[ "${#lines[@]}" -eq 1 ] || fail "$args: $output"
 	done
 }
+
+pty_run() {
+	python3 "$HELPERS/pty_run.py" "$@"
+}
+
+@test "Ctrl-C at the terminal: the attempt ends as COMMAND decides, and no other attempt follows" {
+	run pty_run limit:15 "lines:$T/ready:1" 'send:\x03' -- "$CTXRUN" -r 3 --retry-delay 1ms -- \
+		sh -c "trap 'exit 1' INT; echo \$CTXRUN_ATTEMPT >> $T/ready; while :; do sleep 0.05; done"
+	assert_line --partial "attempt 1/4 failed (exit 1); not retried: interrupted at the terminal"
+	assert_line "exit 1"
+	[ "$(wc -l < "$T/ready")" -eq 1 ]
+}
+
+@test "Ctrl-C at the terminal during the wait between attempts ends the run at once" {
+	run pty_run limit:15 'expect:retrying in' 'send:\x03' -- "$CTXRUN" -r 3 --retry-delay 20s --no-retry-jitter -- false
+	assert_line --partial "attempt 1/4 failed (exit 1); retrying in 20s"
+	assert_output --regexp "signal SIGINT$"
+	refute_output --partial "gave up"
+}
