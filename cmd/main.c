@@ -4,6 +4,7 @@
  * line; the work is in lib/.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -383,10 +384,28 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 	return status;
 }
 
+/*
+ * A caller may start ctxrun with standard input, output or error closed.
+ * Its own descriptors (signalfd, sockets, stdin's copy) would then take
+ * those numbers, and what it means for its standard streams would reach
+ * them.  A close-on-exec /dev/null holds each place instead: COMMAND still
+ * finds it closed, as the caller left it.
+ */
+static void
+hold_standard_descriptors(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR | O_CLOEXEC) != fd)
+			_exit(EXIT_CTX_FAILED);	/* nothing sane is left to do */
+}
+
 int
 main(int argc, char **argv)
 {
 	int64_t start = mono_now();
+
+	hold_standard_descriptors();
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);

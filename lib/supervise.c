@@ -804,8 +804,6 @@ read_stdin(struct sup *s)
 			}
 		if (s->out->cause != DONE_NOT_YET)
 			break;
-		if (fds[0].revents & POLLNVAL)
-			return 0;	/* no stdin at all: the attempts get none either */
 		if (fds[0].revents == 0)
 			continue;
 		ssize_t got = read(STDIN_FILENO, buf, sizeof(buf));

@@ -61,3 +61,17 @@ load helper
 	assert_output "ctxrun: the limit of 10 open files is too low to supervise a tree (16 needed)"
 	[ ! -e "$T/started" ]
 }
+
+@test "closed standard descriptors: ctxrun works, and COMMAND finds them closed as the caller left them" {
+	# Once ctxrun's own descriptors took those numbers: its signalfd read
+	# as stdin by --replay-stdin, forever.
+	cat > "$T/cmd" <<-EOF
+		r=
+		for fd in 0 1 2; do [ -e /proc/\$\$/fd/\$fd ] && r="\$r \$fd"; done
+		echo "open:\$r" > $T/fds
+		exec sleep $U
+	EOF
+	run -124 /usr/bin/timeout -s KILL 20 sh -c 'exec "$CTXRUN" -v -t 0.3 -- sh "$T/cmd" <&- >&- 2>&-'
+	[ "$(cat "$T/fds")" = "open:" ] || fail "COMMAND's $(cat "$T/fds")"
+	assert_no_leftovers
+}
