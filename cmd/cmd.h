@@ -49,6 +49,7 @@ struct speaker {
 	int64_t start;
 	bool stderr_broken;     /* a write failed: say nothing more */
 	unsigned kill_said;
+	bool said_last;         /* "no time left for attempt N" ended the run */
 };
 
 /* One line on stderr, prefixed in the speaker's dialect. */

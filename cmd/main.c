@@ -309,8 +309,13 @@ run(int argc, char **argv, int64_t start)
 	/* Options of retries without --retries would do nothing: say so. */
 	if (retry_opt != NULL && !retries_given)
 		usage_error("%s: only with --retries", retry_opt);
-	if (retries_given || attempt_timeout_given)
+	/* -r 0 makes one attempt: the other options of retries then have
+	 * nothing to act on (a script may compute N); --attempt-timeout
+	 * alone is one more deadline. */
+	if (rp.retries > 0 || attempt_timeout_given)
 		o.retry = &rp;
+	if (rp.retries == 0)
+		rp.replay_stdin = false;
 	o.argv = argv + optind;
 
 	/* A malformed inherited context stops everything, before any change. */
@@ -359,6 +364,23 @@ run(int argc, char **argv, int64_t start)
 	return run_in_context(&o, ctx);
 }
 
+/*
+ * A caller may start ctxrun with standard input, output or error closed.
+ * Its own descriptors (signalfd, sockets, stdin's copy) would then take
+ * those numbers, and what it means for its standard streams would reach
+ * them.  A close-on-exec /dev/null holds each place instead: COMMAND still
+ * finds it closed, as the caller left it.  (Only to run a command: what
+ * the subcommands print must fail on a closed stdout.)
+ */
+static void
+hold_standard_descriptors(void)
+{
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
+		    open("/dev/null", O_RDWR | O_CLOEXEC) != fd)
+			_exit(EXIT_CTX_FAILED);	/* nothing sane is left to do */
+}
+
 int
 run_in_context(struct invocation *o, struct ctx *ctx)
 {
@@ -371,6 +393,7 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 	struct outcome out;
 	int status;
 
+	hold_standard_descriptors();
 	if (ctx_deadline(ctx) <= mono_now() && !o->start_when_past) {
 		if (!o->quiet)
 			speak_line(&sp, "deadline already passed, not started");
@@ -384,28 +407,10 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 	return status;
 }
 
-/*
- * A caller may start ctxrun with standard input, output or error closed.
- * Its own descriptors (signalfd, sockets, stdin's copy) would then take
- * those numbers, and what it means for its standard streams would reach
- * them.  A close-on-exec /dev/null holds each place instead: COMMAND still
- * finds it closed, as the caller left it.
- */
-static void
-hold_standard_descriptors(void)
-{
-	for (int fd = 0; fd <= 2; fd++)
-		if (fcntl(fd, F_GETFD) == -1 && errno == EBADF &&
-		    open("/dev/null", O_RDWR | O_CLOEXEC) != fd)
-			_exit(EXIT_CTX_FAILED);	/* nothing sane is left to do */
-}
-
 int
 main(int argc, char **argv)
 {
 	int64_t start = mono_now();
-
-	hold_standard_descriptors();
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);

@@ -145,9 +145,11 @@ speak_event(const struct event *ev, void *arg)
 		else if (ev->kind == EV_RETRYING)
 			speak_line(sp, "attempt %u/%u failed (%s); retrying in %s",
 			    ev->attempt, ev->attempts, how, wait);
-		else
+		else {
 			speak_line(sp, "attempt %u/%u failed (%s); no time left for "
 			    "attempt %u", ev->attempt, ev->attempts, how, ev->attempt + 1);
+			sp->said_last = true;	/* the line that ends the run */
+		}
 		return;
 	}
 	if (!sp->verbose)
@@ -168,7 +170,8 @@ speak_event(const struct event *ev, void *arg)
 	switch (ev->kind) {
 	case EV_SIGNALLED:
 		speak_line(sp, "sent %s to %zu process%s (%s)%s", name, ev->count,
-		    plural(ev->count), cause_words(ev->cause),
+		    plural(ev->count), ev->attempt_timed_out ? "attempt timed out" :
+		    cause_words(ev->cause),
 		    ev->nested_told ? "; told the nested ctxruns" : "");
 		break;
 	case EV_FORWARDED:
@@ -333,7 +336,7 @@ conclude(struct speaker *sp, const struct outcome *o, char **argv,
 	bool exited = o->command_code == CLD_EXITED;
 
 	if (ctx_ended) {
-		if (!sp->quiet)
+		if (!sp->quiet && !sp->said_last)
 			say_why(sp, o);
 		if (preserve && o->started)
 			return exited ? o->command_status : 128 + o->command_status;

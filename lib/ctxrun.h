@@ -411,6 +411,7 @@ struct event {
 	size_t by_terminal;     /* EV_SIGNALLED: already told by the terminal */
 	size_t nested_told;     /* nested ctxruns told instead */
 	bool from_terminal;     /* EV_FORWARDED: relayed a terminal's signal */
+	bool attempt_timed_out; /* EV_SIGNALLED: the attempt's own timeout */
 	int64_t grace;          /* EV_KILLED */
 	int64_t wait;           /* EV_RETRYING */
 	int err;
@@ -440,7 +441,7 @@ struct outcome {
 	bool attempt_timed_out; /* DONE_DEADLINE: the attempt's own timeout */
 	bool never_retry;       /* ctxrun retry --never: never_cause says why */
 	char never_cause[256];
-	int64_t retry_after;    /* ctxrun retry --after; 0: the computed wait */
+	int64_t retry_after;    /* ctxrun retry --after; -1: the computed wait */
 	unsigned attempt, attempts;      /* which attempt this is (retries) */
 	int cancel_status;
 	char cancel_text[256];

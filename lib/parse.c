@@ -672,9 +672,14 @@ parse_retry_on(const char *s, struct retry_policy *rp, ctx_err *err)
 				    "statuses (0 to 255)", (int)n, p);
 			if (lo > hi)
 				return ctx_fail(err, "'%.*s' is an empty range", (int)n, p);
+			if (lo == 0)
+				return ctx_fail(err, "'%.*s': 0 is success, never retried "
+				    "(1-%d, or any)", (int)n, p, hi);
 			for (int v = lo; v <= hi; v++)
 				rp->on_exit[v / 8] |= (uint8_t)(1u << (v % 8));
-		} else if (parse_status(p, n, &lo) == 0)
+		} else if (parse_status(p, n, &lo) == 0 && lo == 0)
+			return ctx_fail(err, "'0': 0 is success, never retried");
+		else if (parse_status(p, n, &lo) == 0)
 			rp->on_exit[lo / 8] |= (uint8_t)(1u << (lo % 8));
 		else
 			return ctx_fail(err, "'%.*s' is not an exit status (0 to 255), "

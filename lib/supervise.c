@@ -64,6 +64,7 @@ struct sup {
 	int64_t run_deadline;           /* the run's effective deadline */
 	bool final;                     /* WAITING ended by a cause: no retry */
 	int replay_fd;                  /* --replay-stdin: what stdin held */
+	char *env_ctx, *env_attempt;    /* our strings in the environment */
 	int64_t recheck_delay;          /* KILLING: backs off while any lived */
 	struct rlimit nofile;           /* the caller's descriptor limit */
 	bool nofile_raised;
@@ -139,7 +140,8 @@ begin_done(struct sup *s, enum done_cause cause, int received)
 
 	struct msg tell = done_message(s);
 	tell.kind = MSG_DONE;
-	struct event ev = { .kind = EV_SIGNALLED, .cause = cause };
+	struct event ev = { .kind = EV_SIGNALLED, .cause = cause,
+	    .attempt_timed_out = s->out->attempt_timed_out };
 	sweep_first(&s->sweep, cause == DONE_SIGNAL ? received : s->p->first_signal,
 	    &tell, &ev);
 	emit(s, &ev);
@@ -219,10 +221,18 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		/* Answered first: the caller is in the tree and about to be
 		 * signalled. */
 		(void)msg_send(p->fd, MSG_ACK, NULL);
-		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING) {
+		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING ||
+		    s->out->cause == DONE_COMMAND_EXITED) {
 			s->out->cancel_status = m->status;
 			strlcpy(s->out->cancel_text, m->text, sizeof(s->out->cancel_text));
+		}
+		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING)
 			begin_done(s, DONE_CANCEL, 0);
+		else if (s->out->cause == DONE_COMMAND_EXITED) {
+			/* From a leftover while COMMAND's tree is cleaned up: the
+			 * cancel still stands, final, with its status. */
+			s->out->cause = DONE_CANCEL;
+			s->out->command_alive_at_done = true;
 		}
 		break;
 	case MSG_RETRY:
@@ -230,9 +240,10 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 			refuse(p, "not a process of this tree, nor of its user");
 			break;
 		}
-		if (s->r->retry == NULL || s->phase != PHASE_RUNNING) {
-			refuse(p, s->r->retry == NULL ? "it makes no retries" :
-			    "no attempt is running");
+		if (s->r->retry == NULL || s->r->retry->retries == 0 ||
+		    s->phase == PHASE_WAITING) {
+			refuse(p, s->phase == PHASE_WAITING ? "no attempt is running" :
+			    "it makes no retries");
 			break;
 		}
 		(void)msg_send(p->fd, MSG_ACK, NULL);
@@ -240,7 +251,7 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 			s->out->never_retry = true;
 			strlcpy(s->out->never_cause, m->text, sizeof(s->out->never_cause));
 		} else if (m->after >= 0)
-			s->out->retry_after = m->after;
+			s->out->retry_after = m->after;	/* 0: at once */
 		break;
 	default:
 		refuse(p, "unexpected message");
@@ -468,11 +479,43 @@ advance(struct sup *s)
 
 /* ---- start ------------------------------------------------------------- */
 
+/* NAME=value in the environment, from a string of ours: setenv keeps every
+ * value it was ever given, which grows by one context per attempt. */
+static int
+put_owned(char **slot, const char *name, const char *value)
+{
+	char *kv;
+
+	if (asprintf(&kv, "%s=%s", name, value) == -1)
+		return -1;
+	if (putenv(kv) != 0) {
+		free(kv);
+		return -1;
+	}
+	free(*slot);
+	*slot = kv;
+	return 0;
+}
+
+/* Takes the owned variables out of the environment, and frees them. */
+static void
+drop_owned(char **slot)
+{
+	if (*slot == NULL)
+		return;
+	char *eq = strchr(*slot, '=');
+	*eq = '\0';
+	unsetenv(*slot);
+	free(*slot);
+	*slot = NULL;
+}
+
 /* CTXRUN_DEPTH and CTXRUN_<depth> for COMMAND; deeper levels left by some
  * earlier environment are dropped. */
 static int
-export_context(const struct ctx *c, pid_t self, const char *token)
+export_context(struct sup *s)
 {
+	const struct ctx *c = s->r->ctx;
 	size_t depth = ctx_depth(c);
 	char name[32], num[24], *enc;
 
@@ -484,9 +527,9 @@ export_context(const struct ctx *c, pid_t self, const char *token)
 	}
 	snprintf(name, sizeof(name), "CTXRUN_%zu", depth);
 	snprintf(num, sizeof(num), "%zu", depth);
-	if ((enc = ctx_encode(c, self, token)) == NULL)
+	if ((enc = ctx_encode(c, s->self, s->reg.token)) == NULL)
 		return -1;
-	int rc = setenv("CTXRUN_DEPTH", num, 1) | setenv(name, enc, 1);
+	int rc = setenv("CTXRUN_DEPTH", num, 1) | put_owned(&s->env_ctx, name, enc);
 	free(enc);
 	return rc;
 }
@@ -740,20 +783,23 @@ prepare_attempt(struct sup *s, unsigned n, int64_t own_deadline)
 		if (t < c->deadline)
 			c->deadline = t;
 	}
-	c->attempt = n;
-	c->attempts = rp->retries + 1;
+	/* One attempt (-r 0, or --attempt-timeout alone) is no retry. */
+	c->attempt = rp->retries > 0 ? n : 0;
+	c->attempts = rp->retries > 0 ? rp->retries + 1 : 0;
 	c->state = CTX_ACTIVE;
 	free(c->cause);
 	c->cause = NULL;
 	s->out->attempt = c->attempt;
 	s->out->attempts = c->attempts;
+	if (c->attempts == 0)
+		return export_context(s);
 	snprintf(num, sizeof(num), "%u", c->attempts);
 	if (setenv("CTXRUN_ATTEMPTS", num, 1) == -1)
 		return -1;
 	snprintf(num, sizeof(num), "%u", n);
-	if (setenv("CTXRUN_ATTEMPT", num, 1) == -1)
+	if (put_owned(&s->env_attempt, "CTXRUN_ATTEMPT", num) == -1)
 		return -1;
-	return export_context(c, s->self, s->reg.token);
+	return export_context(s);
 }
 
 /* Waits until `until`, or until a cause ends the run: true then. */
@@ -765,6 +811,29 @@ wait_for_attempt(struct sup *s, int64_t until)
 	s->final = false;
 	loop(s);
 	return s->final;
+}
+
+/* The bytes read are sealed and handed out read-only: no attempt can change
+ * what the next one reads. */
+static int
+seal_stdin(struct sup *s)
+{
+	char path[64];
+	int ro;
+
+	if (fcntl(s->replay_fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW |
+	    F_SEAL_SHRINK | F_SEAL_SEAL) == -1)
+		goto fail;
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", s->replay_fd);
+	if ((ro = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		goto fail;
+	close(s->replay_fd);
+	s->replay_fd = ro;
+	return 0;
+fail:
+	s->out->failure = RUN_SETUP;
+	s->out->err = errno;
+	return 1;
 }
 
 /*
@@ -779,7 +848,7 @@ read_stdin(struct sup *s)
 	char buf[65536];
 	struct received rv[64];
 
-	s->replay_fd = memfd_create("ctxrun-stdin", MFD_CLOEXEC);
+	s->replay_fd = memfd_create("ctxrun-stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->replay_fd < 0)
 		goto fail;
 	for (;;) {
@@ -812,7 +881,7 @@ read_stdin(struct sup *s)
 		if (got < 0)
 			goto fail;
 		if (got == 0)
-			return 0;
+			return seal_stdin(s);
 		for (ssize_t off = 0; off < got;) {
 			ssize_t w = write(s->replay_fd, buf + off, (size_t)(got - off));
 			if (w < 0)
@@ -835,6 +904,7 @@ attempts(struct sup *s)
 	int64_t own_deadline = s->r->ctx->deadline;
 
 	s->run_deadline = ctx_deadline(s->r->ctx);
+	s->out->retry_after = -1;
 	if (rp != NULL && rp->replay_stdin && read_stdin(s) == 1)
 		return;
 	for (unsigned n = 1;; n++) {
@@ -859,7 +929,7 @@ attempts(struct sup *s)
 		}
 		/* "Come back in 30 s", from the command: still bounded by the
 		 * deadline and the number of attempts. */
-		ev.wait = failed.retry_after > 0 ? failed.retry_after : retry_wait(rp, n);
+		ev.wait = failed.retry_after >= 0 ? failed.retry_after : retry_wait(rp, n);
 		/* Never sleep past the deadline, never start an attempt with
 		 * no time left. */
 		if (time_add(mono_now(), ev.wait) >= s->run_deadline) {
@@ -870,11 +940,19 @@ attempts(struct sup *s)
 		emit(s, &ev);
 		/* The next attempt starts afresh. */
 		memset(s->out, 0, sizeof(*s->out));
+		s->out->retry_after = -1;
 		s->out->attempt = failed.attempt;
 		s->out->attempts = failed.attempts;
 		s->recheck_delay = 0;
 		if (wait_for_attempt(s, time_add(mono_now(), ev.wait)))
 			return;
+		if (mono_now() >= s->run_deadline) {
+			/* Late (ctxrun was stopped, the machine is loaded): the
+			 * next attempt has no time left; not started. */
+			s->out->cause = DONE_DEADLINE;
+			s->out->command_alive_at_done = true;
+			return;
+		}
 		s->phase = PHASE_RUNNING;
 	}
 }
@@ -911,7 +989,7 @@ supervise(const struct run *r, struct outcome *out)
 		goto end;
 	}
 	if (signals_catch(&s.sig, p) == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
-	    registry_open(&s.reg) == -1 || export_context(r->ctx, s.self, s.reg.token) == -1) {
+	    registry_open(&s.reg) == -1 || export_context(&s) == -1) {
 		out->failure = RUN_SETUP;
 		out->err = errno;
 		goto end;
@@ -934,4 +1012,6 @@ end:
 		close(s.tty);
 	if (s.replay_fd >= 0)
 		close(s.replay_fd);
+	drop_owned(&s.env_ctx);
+	drop_owned(&s.env_attempt);
 }

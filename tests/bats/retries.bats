@@ -187,7 +187,7 @@ ctxrun: sh: attempt 2/6 failed (exit 1); not retried: bad credentials"
 	assert_output "ctxrun: retry: no enclosing ctxrun makes retries"
 	# The nearest ctxrun with retries, through one without.
 	run -1 "$CTXRUN" -r 1 --retry-delay 1ms -- "$CTXRUN" -- sh -c '"$CTXRUN" retry --never --cause deep; exit 1'
-	assert_output "ctxrun: sh: attempt 1/2 failed (exit 1); not retried: deep"
+	assert_output "ctxrun: ctxrun: attempt 1/2 failed (exit 1); not retried: deep"
 	for args in "" "--after" "--after x" "--never --after 1s" "--after 1s --cause x" "--bogus"; do
 		run -125 "$CTXRUN" retry $args
 		[ "${#lines[@]}" -eq 1 ] || fail "$args: $output"
@@ -211,4 +211,57 @@ pty_run() {
 	assert_line --partial "attempt 1/4 failed (exit 1); retrying in 20s"
 	assert_output --regexp "signal SIGINT$"
 	refute_output --partial "gave up"
+}
+
+@test "--replay-stdin: an attempt cannot change what the next one reads" {
+	run -1 sh -c 'echo hello | "$CTXRUN" -q -r 1 --retry-delay 0 --replay-stdin -- sh -c "[ \$CTXRUN_ATTEMPT = 1 ] && printf JUNK >&0 2>/dev/null; echo a\$CTXRUN_ATTEMPT: \$(cat); exit 1"'
+	assert_output "a1: hello
+a2: hello"
+}
+
+@test "ctxrun retry --after 0: the next attempt at once" {
+	run -3 "$CTXRUN" -r 1 --retry-delay 5s --no-retry-jitter -- sh -c '"$CTXRUN" retry --after 0; exit 3'
+	assert_line --index 0 "ctxrun: sh: attempt 1/2 failed (exit 3); retrying in 0s"
+}
+
+@test "memory stays flat over many attempts" {
+	"$CTXRUN" -q -t 4 -r 999999 --retry-delay 0 -- /bin/false 3>&- &
+	pid=$!
+	sleep 1
+	a=$(awk '/^VmData/ { print $2 }' /proc/$pid/status)
+	sleep 2
+	b=$(awk '/^VmData/ { print $2 }' /proc/$pid/status)
+	wait $pid || true
+	[ $((b - a)) -lt 256 ] || fail "VmData grew from $a to $b kB in 2 s of attempts"
+}
+
+@test "ctxrun cancel from a leftover while an attempt's tree is cleaned up: final, with its status" {
+	cat > "$T/cmd" <<-EOF
+		sh -c 'trap "\"\$CTXRUN\" cancel --status 33; exit" TERM; echo > $T/ready; while :; do sleep 0.05; done' &
+		while [ ! -e $T/ready ]; do sleep 0.01; done
+		exit 3
+	EOF
+	run -33 "$CTXRUN" -k 3 -r 1 --retry-delay 10ms -- sh "$T/cmd"
+	refute_output --partial "retrying"
+	assert_no_leftovers
+}
+
+@test "--retry-on never takes 0: success is not retried" {
+	for list in 0 0-255 1,0; do
+		run -125 "$CTXRUN" -r 1 --retry-on "$list" -- touch "$T/started"
+		assert_output --partial "0 is success, never retried"
+	done
+	[ ! -e "$T/started" ]
+}
+
+@test "-r 0 is one attempt: no attempt variables, ctxrun retry says there are no retries" {
+	run -1 "$CTXRUN" -r 0 -- sh -c 'echo "[$CTXRUN_ATTEMPTS]"; "$CTXRUN" retry --never'
+	assert_output "[]
+ctxrun: retry: no enclosing ctxrun makes retries"
+}
+
+@test "an attempt that times out as the run's time runs out: one line, not two" {
+	run -124 "$CTXRUN" -t 1.5 -k 0.2 -r 3 --attempt-timeout 1 --retry-delay 1s --no-retry-jitter -- sleep $U
+	assert_output "ctxrun: sleep: attempt 1/4 failed (timed out after 1s); no time left for attempt 2"
+	assert_no_leftovers
 }
