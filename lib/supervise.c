@@ -564,6 +564,45 @@ setup_descriptors(struct sup *s)
 }
 
 /*
+ * Before COMMAND runs (registering, reading stdin): waits until fd is
+ * readable, the deadline passes or a signal ends the context.  1: fd is
+ * ready; 0: out->cause says what ended the wait; -1: ppoll failed.
+ */
+static int
+wait_before_start(struct sup *s, int fd)
+{
+	struct received rv[64];
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = s->sig.fd, .events = POLLIN },
+		};
+		int64_t deadline = ctx_deadline(s->r->ctx), left = deadline - mono_now();
+		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
+		if (left <= 0) {
+			s->out->cause = DONE_DEADLINE;
+			return 0;
+		}
+		if (ppoll(fds, 2, deadline == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
+		    errno != EINTR)
+			return -1;
+		size_t n = fds[1].revents ? signals_drain(&s->sig, rv, 64) : 0;
+		for (size_t i = 0; i < n; i++) {
+			if (sigismember(&s->p->ending, rv[i].sig)) {
+				s->out->cause = DONE_SIGNAL;
+				s->out->signal = rv[i].sig;
+			} else if (sigismember(&s->p->as_deadline, rv[i].sig))
+				s->out->cause = DONE_DEADLINE;
+		}
+		if (s->out->cause != DONE_NOT_YET)
+			return 0;
+		if (fds[0].revents != 0)
+			return 1;
+	}
+}
+
+/*
  * A nested ctxrun registers with its parent before it starts anything, and
  * waits for the answer: the parent then knows it before its COMMAND exists,
  * and never signals that subtree itself.  A parent already done answers so,
@@ -573,7 +612,6 @@ static int
 register_with_parent(struct sup *s)
 {
 	const struct ctx *parent = s->r->ctx->parent;
-	struct received rv[64];
 	struct msg m;
 
 	if (parent == NULL || parent->pid <= 0)
@@ -585,32 +623,7 @@ register_with_parent(struct sup *s)
 		close(fd);
 		return 0;
 	}
-	for (;;) {
-		struct pollfd fds[2] = {
-			{ .fd = fd, .events = POLLIN },
-			{ .fd = s->sig.fd, .events = POLLIN },
-		};
-		int64_t deadline = ctx_deadline(s->r->ctx), left = deadline - mono_now();
-		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
-		if (left <= 0) {
-			s->out->cause = DONE_DEADLINE;
-			break;
-		}
-		if (ppoll(fds, 2, deadline == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
-		    errno != EINTR)
-			break;
-		size_t n = signals_drain(&s->sig, rv, 64);
-		for (size_t i = 0; i < n; i++) {
-			if (sigismember(&s->p->ending, rv[i].sig)) {
-				s->out->cause = DONE_SIGNAL;
-				s->out->signal = rv[i].sig;
-			} else if (sigismember(&s->p->as_deadline, rv[i].sig))
-				s->out->cause = DONE_DEADLINE;
-		}
-		if (s->out->cause != DONE_NOT_YET)
-			break;
-		if (!(fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
-			continue;
+	while (wait_before_start(s, fd) == 1) {
 		int rc = msg_recv(fd, &m);
 		if (rc == 0)
 			continue;
@@ -846,35 +859,16 @@ static int
 read_stdin(struct sup *s)
 {
 	char buf[65536];
-	struct received rv[64];
 
 	s->replay_fd = memfd_create("ctxrun-stdin", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	if (s->replay_fd < 0)
 		goto fail;
 	for (;;) {
-		struct pollfd fds[2] = {
-			{ .fd = STDIN_FILENO, .events = POLLIN },
-			{ .fd = s->sig.fd, .events = POLLIN },
-		};
-		int64_t deadline = ctx_deadline(s->r->ctx), left = deadline - mono_now();
-		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
-		if (left <= 0) {
-			s->out->cause = DONE_DEADLINE;
-			break;
-		}
-		if (ppoll(fds, 2, deadline == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
-		    errno != EINTR)
+		int ready = wait_before_start(s, STDIN_FILENO);
+		if (ready == -1)
 			goto fail;
-		size_t n = fds[1].revents ? signals_drain(&s->sig, rv, 64) : 0;
-		for (size_t i = 0; i < n; i++)
-			if (sigismember(&s->p->ending, rv[i].sig)) {
-				s->out->cause = DONE_SIGNAL;
-				s->out->signal = rv[i].sig;
-			}
-		if (s->out->cause != DONE_NOT_YET)
+		if (ready == 0)
 			break;
-		if (fds[0].revents == 0)
-			continue;
 		ssize_t got = read(STDIN_FILENO, buf, sizeof(buf));
 		if (got < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
