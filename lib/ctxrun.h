@@ -309,6 +309,9 @@ struct spawn_attr {
 	int deathsig;                 /* PR_SET_PDEATHSIG, 0 for none */
 	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
 	int stdin_fd;                 /* COMMAND's standard input, -1: ctxrun's */
+	char *exec_path;              /* where COMMAND was found last time, or
+	                               * "": kept here; NULL: plain execvp */
+	size_t exec_path_len;
 };
 
 /* Starts argv[0] (PATH search): returns the pid, or -1 with *exec_errno set

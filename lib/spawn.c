@@ -8,12 +8,57 @@
  * the same).  The child does only async-signal-safe work.
  */
 #include <errno.h>
+#include <stdlib.h>
+#include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctxrun.h"
+
+/*
+ * execvp, remembering where COMMAND was found: the next attempt of a retried
+ * command execs that path at once instead of failing through the PATH
+ * again.  The search is the library's (execvp) for anything but the plain
+ * case: a name with a slash, ENOEXEC (run by /bin/sh), EACCES.  Runs in the
+ * vfork child: `found` is the parent's memory.
+ */
+static void
+exec_command(char *const argv[], char *found, size_t len)
+{
+	extern char **environ;
+	const char *file = argv[0];
+
+	if (found != NULL && found[0] != '\0') {
+		execve(found, argv, environ);
+		found[0] = '\0';	/* gone since: search again */
+	}
+	if (found == NULL || *file == '\0' || strchr(file, '/') != NULL) {
+		execvp(file, argv);
+		return;
+	}
+	const char *path = getenv("PATH");
+	size_t flen = strlen(file);
+
+	for (const char *p = path ? path : "/bin:/usr/bin";; ) {
+		const char *end = strchrnul(p, ':');
+		size_t dlen = (size_t)(end - p);
+		if (dlen + flen + 2 <= len) {
+			memcpy(found, p, dlen);
+			found[dlen] = '/';
+			memcpy(found + dlen + (dlen > 0), file, flen + 1);
+			execve(found, argv, environ);
+			if (errno != ENOENT && errno != ENOTDIR)
+				break;
+		}
+		if (*end == '\0')
+			break;
+		p = end + 1;
+	}
+	found[0] = '\0';
+	execvp(file, argv);
+}
 
 pid_t
 spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
@@ -46,7 +91,7 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 		if (a->nofile != NULL)
 			setrlimit(RLIMIT_NOFILE, a->nofile);
 		sigprocmask(SIG_SETMASK, a->child_mask, NULL);
-		execvp(argv[0], argv);
+		exec_command(argv, a->exec_path, a->exec_path_len);
 		child_errno = errno ? errno : ENOEXEC;
 		_exit(EXIT_NOT_FOUND);
 	}

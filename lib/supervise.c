@@ -65,6 +65,7 @@ struct sup {
 	bool final;                     /* WAITING ended by a cause: no retry */
 	int replay_fd;                  /* --replay-stdin: what stdin held */
 	char *env_ctx, *env_attempt;    /* our strings in the environment */
+	char exec_path[4096];           /* where COMMAND was found (retries) */
 	int64_t recheck_delay;          /* KILLING: backs off while any lived */
 	struct rlimit nofile;           /* the caller's descriptor limit */
 	bool nofile_raised;
@@ -662,6 +663,8 @@ start_command(struct sup *s)
 		.deathsig = p->first_signal,
 		.nofile = s->nofile_raised ? &s->nofile : NULL,
 		.stdin_fd = s->replay_fd,
+		.exec_path = s->exec_path,
+		.exec_path_len = sizeof(s->exec_path),
 	};
 	int err;
 

@@ -267,3 +267,20 @@ ctxrun: retry: no enclosing ctxrun makes retries"
 	assert_output "ctxrun: sleep: attempt 1/4 failed (timed out after 1s); no time left for attempt 2"
 	assert_no_leftovers
 }
+
+@test "COMMAND found again through PATH when the file an attempt ran is gone" {
+	# Later attempts exec the path that worked before; if it is gone, the
+	# search starts over.
+	mkdir "$T/a" "$T/b"
+	printf '#!/bin/sh\nrm -f "$0"; echo one; exit 1\n' > "$T/a/tool"
+	printf '#!/bin/sh\necho two\n' > "$T/b/tool"
+	chmod +x "$T/a/tool" "$T/b/tool"
+	run -0 env PATH="$T/a:$T/b:$PATH" "$CTXRUN" -q -r 1 --retry-delay 0 -- tool
+	assert_output "one
+two"
+	# A script without #! runs through /bin/sh, as execvp does.
+	printf 'echo plain script\n' > "$T/a/plain"
+	chmod +x "$T/a/plain"
+	run -0 env PATH="$T/a:$PATH" "$CTXRUN" -- plain
+	assert_output "plain script"
+}
