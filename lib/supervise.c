@@ -502,11 +502,15 @@ put_owned(char **slot, const char *name, const char *value)
 static void
 drop_owned(char **slot)
 {
+	char name[64];
+
 	if (*slot == NULL)
 		return;
-	char *eq = strchr(*slot, '=');
-	*eq = '\0';
-	unsetenv(*slot);
+	/* The name apart: the string itself is in the environment until
+	 * unsetenv takes it out. */
+	size_t n = strcspn(*slot, "=");
+	snprintf(name, sizeof(name), "%.*s", (int)n, *slot);
+	unsetenv(name);
 	free(*slot);
 	*slot = NULL;
 }

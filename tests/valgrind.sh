@@ -1,6 +1,6 @@
 #!/bin/sh
-# make valgrind: memcheck over a run, a timeout, a nested run and each
-# subcommand; any error or leak fails.
+# make valgrind: memcheck over a run, a timeout, a nested run, each
+# subcommand and retries; any error or leak fails.
 set -u
 CTXRUN=$1
 VG="valgrind -q --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=99"
@@ -8,7 +8,7 @@ fail=0
 check() {
 	want=$1
 	shift
-	$VG "$@" >/dev/null 2>/tmp/ctxrun-vg.$$
+	$VG "$@" </dev/null >/dev/null 2>/tmp/ctxrun-vg.$$
 	got=$?
 	if [ "$got" != "$want" ] || grep -q '^==' /tmp/ctxrun-vg.$$; then
 		echo "valgrind: FAIL ($got, want $want): $*"
@@ -25,5 +25,7 @@ check 124 "$CTXRUN" -q -t 0.5 -- "$CTXRUN" -q -n inner --value B=2 -- sh -c 'sle
 check 0 "$CTXRUN" -t 10 --value A=1 -- sh -c "$VG --error-exitcode=99 $CTXRUN remaining && $VG --error-exitcode=99 $CTXRUN deadline --epoch && $VG --error-exitcode=99 $CTXRUN value A && $VG --error-exitcode=99 $CTXRUN show --json"
 check 124 "$CTXRUN" -q -- sh -c "$VG --error-exitcode=99 $CTXRUN cancel --cause done; sleep 30"
 check 125 "$CTXRUN" -t 1x true
+check 1 "$CTXRUN" -q -r 2 --retry-delay 0 --replay-stdin -- sh -c 'exit 1'
+check 124 "$CTXRUN" -q -t 2 -r 1 --attempt-timeout 0.2 --retry-delay 0 -- sh -c "$CTXRUN retry --after 0; sleep 1"
 rm -f /tmp/ctxrun-vg.$$
 exit $fail
