@@ -52,6 +52,17 @@ def alive(mark):
     return [int(p) for p in r.stdout.split()]
 
 
+def kill_left(mark):
+    """What is still alive of a run: killed, and returned to be counted."""
+    left = alive(mark)
+    for pid in left:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    return left
+
+
 def default_signals():
     # A background job of a shell starts with INT and QUIT ignored, and
     # ctxrun rightly keeps them so: the runs here need them at default.
@@ -104,12 +115,7 @@ def one_run(ctxrun, rnd, n, tmp, margin, shapes):
         p.kill()
         rc = p.wait()
     err = open(errfile).read()
-    left = alive(mark)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    left = kill_left(mark)
     # What the contract says, for each event that could have come first.
     try:
         finish += float(open(began).read()) - start
@@ -241,10 +247,11 @@ def retry_run(ctxrun, rnd, n, tmp, margin, shapes):
     # what the plan says for it.
     script = f"""
         if pgrep -f '^sleep 100{mark}' >/dev/null; then echo OVERLAP >> {log}; fi
-        echo "$CTXRUN_ATTEMPT" >> {log}
+        n=${{CTXRUN_ATTEMPT:-1}}   # -r 0: one attempt, no variables
+        echo "$n" >> {log}
         setsid sh -c "trap '' TERM; exec sleep 100{mark}" </dev/null >/dev/null 2>&1 &
-        case $(echo {" ".join(plan)} | cut -d' ' -f$CTXRUN_ATTEMPT) in
-        e*) a=$(echo {" ".join(plan)} | cut -d' ' -f$CTXRUN_ATTEMPT); exit ${{a#e}} ;;
+        case $(echo {" ".join(plan)} | cut -d' ' -f$n) in
+        e*) a=$(echo {" ".join(plan)} | cut -d' ' -f$n); exit ${{a#e}} ;;
         t) exec sleep 200{mark} ;;
         s) kill -USR1 $$ ;;
         esac"""
@@ -273,12 +280,7 @@ def retry_run(ctxrun, rnd, n, tmp, margin, shapes):
         hung = True
         p.kill()
         rc = p.wait()
-    left = alive(mark)
-    for pid in left:
-        try:
-            os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+    left = kill_left(mark)
     lines = open(log).read().split() if os.path.exists(log) else []
     overlap = "OVERLAP" in lines
     ok = {natural} | ({-signal.SIGTERM} if term_at is not None else set())
