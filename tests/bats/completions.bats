@@ -33,6 +33,16 @@ fish_complete() {
 	run bash_complete ctxrun cancel --
 	assert_output "--cause
 --status"
+	run bash_complete ctxrun ret
+	assert_line retry
+	run bash_complete ctxrun retry --
+	assert_output "--after
+--cause
+--never"
+	run bash_complete ctxrun --retry-on ti
+	assert_output "timeout"
+	run bash_complete ctxrun -r 3 --retry-on any -- ls --al
+	assert_line --all
 	run bash_complete ctxrun -t 5 -- ls --al
 	assert_line --all
 	run bash_complete ctxrun -t 5 ls --al
@@ -62,6 +72,10 @@ fish_complete() {
 	assert_output --partial "--almost-all"
 	run zsh_complete 'ctxrun -t 5 ls --al'
 	assert_output --partial "--almost-all"
+	run zsh_complete 'ctxrun --retry-d'
+	assert_output --partial "ctxrun --retry-delay="
+	run zsh_complete 'ctxrun retry --n'
+	assert_output --partial "ctxrun retry --never"
 	run zsh_complete 'ctxrun timeout --ver'
 	assert_output --partial "--verbose  -- report each signal sent"
 	run zsh_complete 'ctxrun timeout -k 1 5 ls --al'
@@ -79,6 +93,12 @@ fish_complete() {
 	assert_output --regexp '^--json'
 	run fish_complete 'ctxrun cancel --st'
 	assert_output --regexp '^--status'
+	run fish_complete 'ctxrun retry --ne'
+	assert_output --regexp '^--never'
+	run fish_complete 'ctxrun --replay'
+	assert_output --regexp '^--replay-stdin'
+	run fish_complete 'ctxrun -r 2 --retry-delay 1s gre'
+	assert_line --regexp '^grep'
 	run fish_complete 'ctxrun -t 5 -- ls --al'
 	assert_line --regexp '^--all'
 	run fish_complete 'ctxrun -t 5 gre'
