@@ -150,6 +150,8 @@ json_string(const char *str)
 			fputs("\\t", stdout);
 		else if (*s < 0x20 || *s == 0x7f)
 			printf("\\u%04x", *s);
+		else if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
+			printf("\\u%04x", s[1]);	/* C1 controls: NEL, CSI... */
 		else if (n == 0)
 			printf("\\udc%02x", *s);
 		else

@@ -252,9 +252,11 @@ struct registry {
 	char token[33];
 	struct peer *peers;
 	size_t npeers, cap;
+	size_t max_peers;       /* more are accepted only to be refused */
 };
 
-int registry_open(struct registry *r);
+/* At most max_peers connected at once (0: no limit); more are refused. */
+int registry_open(struct registry *r, size_t max_peers);
 void registry_close(struct registry *r);
 /* Accepts every pending connection; -1 only on a real error. */
 int registry_accept(struct registry *r);

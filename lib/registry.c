@@ -35,13 +35,14 @@ address(const char *token, struct sockaddr_un *sa)
 }
 
 int
-registry_open(struct registry *r)
+registry_open(struct registry *r, size_t max_peers)
 {
 	unsigned char rnd[16];
 	struct sockaddr_un sa;
 
 	memset(r, 0, sizeof(*r));
 	r->listen_fd = -1;
+	r->max_peers = max_peers;
 	/* Held in reserve: when every descriptor is taken, a peer can still be
 	 * accepted and told so, rather than left in the backlog (where it
 	 * would wait forever and keep the socket readable: a busy loop). */
@@ -118,6 +119,15 @@ registry_accept(struct registry *r)
 			    refuse_for_lack_of_descriptors(r))
 				continue;
 			return 0;	/* the queue is empty, or nothing can be done */
+		}
+		if (r->max_peers > 0 && r->npeers >= r->max_peers) {
+			/* Over budget: the descriptors left are the tree walk's. */
+			struct msg ask, m = { 0 };
+			(void)msg_recv(fd, &ask);
+			strlcpy(m.text, "it has no file descriptor left", sizeof(m.text));
+			(void)msg_send(fd, MSG_REFUSED, &m);
+			close(fd);
+			continue;
 		}
 		struct ucred cred;
 		socklen_t len = sizeof(cred);

@@ -66,6 +66,7 @@ struct sup {
 	int replay_fd;                  /* --replay-stdin: what stdin held */
 	char *env_ctx, *env_attempt;    /* our strings in the environment */
 	char exec_path[4096];           /* where COMMAND was found (retries) */
+	size_t max_peers;               /* the registry's share of descriptors */
 	int64_t recheck_delay;          /* KILLING: backs off while any lived */
 	struct rlimit nofile;           /* the caller's descriptor limit */
 	bool nofile_raised;
@@ -564,7 +565,15 @@ setup_descriptors(struct sup *s)
 		errno = EMFILE;
 		return -1;
 	}
-	s->sweep.burst_max = r.rlim_cur / 2 < BURST_MAX ? r.rlim_cur / 2 : BURST_MAX;
+	/*
+	 * A budget, so that registered peers can never leave the tree walk
+	 * without descriptors: about 10 are ctxrun's own, a walk needs a few;
+	 * of the rest half may be pidfds held in a burst, a quarter peers
+	 * (more are refused).
+	 */
+	size_t spare = r.rlim_cur > 12 ? r.rlim_cur - 12 : 1;
+	s->sweep.burst_max = spare / 2 < BURST_MAX ? (spare / 2 ? spare / 2 : 1) : BURST_MAX;
+	s->max_peers = spare / 4 ? spare / 4 : 1;
 	return 0;
 }
 
@@ -990,7 +999,7 @@ supervise(const struct run *r, struct outcome *out)
 		goto end;
 	}
 	if (signals_catch(&s.sig, p) == -1 || prctl(PR_SET_CHILD_SUBREAPER, 1) == -1 ||
-	    registry_open(&s.reg) == -1 || export_context(&s) == -1) {
+	    registry_open(&s.reg, s.max_peers) == -1 || export_context(&s) == -1) {
 		out->failure = RUN_SETUP;
 		out->err = errno;
 		goto end;

@@ -243,6 +243,8 @@ sweep_kill(struct sweep *s, struct event *ev)
 	if (tree_walk(s->self, visit_kill, &kp) == -1) {
 		ev->kind = EV_TREE_UNREADABLE;
 		ev->err = errno;
+		ev->count = kp.live;
+		return kp.live ? kp.live : 1;	/* unknown: look again */
 	}
 	ev->count = kp.live;
 	return kp.live;

@@ -215,8 +215,12 @@ tree_proc_usable(void)
 		 * --mount-proc) lists other processes under our PIDs. */
 		char *buf = NULL;
 		size_t cap = 0;
-		usable = slurp("/proc/self/stat", &buf, &cap) > 0 &&
-		    atol(buf) == (long)getpid();
+		ssize_t n = slurp("/proc/self/stat", &buf, &cap);
+		if (n < 0 && (errno == EMFILE || errno == ENFILE || errno == ENOMEM)) {
+			free(buf);
+			return true;	/* no answer now: ask again next time */
+		}
+		usable = n > 0 && atol(buf) == (long)getpid();
 		free(buf);
 	}
 	return usable;

@@ -392,3 +392,17 @@ status_124_soon() {
 	[ "$(wc -l < "$T/terms")" -eq 1 ] || fail "TERM deliveries: $(cat "$T/terms")"
 	assert_no_leftovers
 }
+
+@test "out of descriptors when the context ends: escapees still get the signal, ctxrun exits" {
+	# Found by the adversarial tester: the walk failed for want of a
+	# descriptor, ctxrun fell back to signalling its group for good, and
+	# waited forever for a setsid escapee.
+	cat > "$T/cmd" <<-EOF
+		for i in \$(seq 12); do "$CTXRUN" -q -- sleep $U & done
+		setsid sleep $U >/dev/null 2>&1 &
+		wait
+	EOF
+	run -124 /usr/bin/timeout -s KILL 30 bash -c 'ulimit -n 16; exec "$CTXRUN" -t 2 -k 1 -- bash "$T/cmd" 3>&-'
+	assert_line "ctxrun: bash: deadline exceeded after 2s"
+	assert_no_leftovers
+}

@@ -142,3 +142,9 @@ PY
 	run -0 "$CTXRUN" -n "$(printf 'n\376')" --value "K=$(printf 'a\200\377\302\233 \303\251\001')" -- "$CTXRUN" show
 	assert_output '1 n\xfe no-deadline K=a\x80\xff\xc2\x9b é\x01'
 }
+
+@test "show --json escapes C1 controls too (NEL, CSI)" {
+	run -0 "$CTXRUN" -n "$(printf 'a\302\205b\302\233c\302\240d')" -- "$CTXRUN" show --json
+	assert_output --partial '"name":"a\u0085b\u009bc'
+	printf '%s' "$output" | python3 -c 'import json, sys; json.load(sys.stdin)'
+}
