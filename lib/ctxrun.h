@@ -413,7 +413,6 @@ struct event {
 	enum done_cause cause;
 	int sig;
 	size_t count;           /* processes signalled */
-	size_t by_terminal;     /* EV_SIGNALLED: already told by the terminal */
 	size_t nested_told;     /* nested ctxruns told instead */
 	bool from_terminal;     /* EV_FORWARDED: relayed a terminal's signal */
 	bool attempt_timed_out; /* EV_SIGNALLED: the attempt's own timeout */
@@ -442,7 +441,6 @@ struct outcome {
 	bool command_alive_at_done;
 	int command_code;       /* si_code of COMMAND's end: CLD_EXITED ... */
 	int command_status;     /* its exit status or signal */
-	bool killed;            /* KILL was sent */
 	bool attempt_timed_out; /* DONE_DEADLINE: the attempt's own timeout */
 	bool never_retry;       /* ctxrun retry --never: never_cause says why */
 	char never_cause[256];

@@ -89,10 +89,7 @@ enter_killing(struct sup *s)
 	size_t live = sweep_kill(&s->sweep, &ev);
 
 	s->phase = PHASE_KILLING;
-	if (live > 0) {
-		s->out->killed = true;
-		emit(s, &ev);
-	} else if (ev.kind == EV_TREE_UNREADABLE)
+	if (live > 0 || ev.kind == EV_TREE_UNREADABLE)
 		emit(s, &ev);
 	/* A process forked just before its parent died is re-parented to us
 	 * without a SIGCHLD: look again soon, backing off, while any lived. */
@@ -260,17 +257,30 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 	}
 }
 
+/* What the parent's MSG_DONE means here: its signal is passed down, its
+ * deadline is ours too, anything else is a cancel from above. */
+static enum done_cause
+parent_cause(const struct msg *m, int *sig)
+{
+	*sig = 0;
+	if (m->cause == DONE_SIGNAL && m->signal > 0 && m->signal < NSIG) {
+		*sig = m->signal;
+		return DONE_SIGNAL;
+	}
+	return m->cause == DONE_DEADLINE ? DONE_DEADLINE : DONE_PARENT_CANCEL;
+}
+
 static void
 handle_parent(struct sup *s, const struct msg *m)
 {
+	int sig;
+
 	switch (m->kind) {
-	case MSG_DONE:
-		if (m->cause == DONE_SIGNAL && m->signal > 0 && m->signal < NSIG)
-			begin_done(s, DONE_SIGNAL, m->signal);
-		else
-			begin_done(s, m->cause == DONE_DEADLINE ? DONE_DEADLINE :
-			    DONE_PARENT_CANCEL, 0);
+	case MSG_DONE: {
+		enum done_cause cause = parent_cause(m, &sig);
+		begin_done(s, cause, sig);
 		break;
+	}
 	case MSG_TERMINAL_SIGNAL:
 		if (m->signal > 0 && m->signal < NSIG) {
 			struct event ev = { .kind = EV_FORWARDED, .from_terminal = true };
@@ -647,11 +657,9 @@ register_with_parent(struct sup *s)
 		}
 		if (rc == 1 && m.kind == MSG_REFUSED)
 			break;	/* signalled like any process, then */
-		if (rc == 1 && m.kind == MSG_DONE) {
-			s->out->cause = m.cause == DONE_SIGNAL ? DONE_SIGNAL :
-			    m.cause == DONE_DEADLINE ? DONE_DEADLINE : DONE_PARENT_CANCEL;
-			s->out->signal = m.cause == DONE_SIGNAL ? m.signal : 0;
-		} else if (kill(parent->pid, 0) == 0 || errno == EPERM)
+		if (rc == 1 && m.kind == MSG_DONE)
+			s->out->cause = parent_cause(&m, &s->out->signal);
+		else if (kill(parent->pid, 0) == 0 || errno == EPERM)
 			break;	/* it lives, and dropped us (out of descriptors) */
 		else
 			s->out->cause = DONE_PARENT_GONE;

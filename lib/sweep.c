@@ -124,10 +124,8 @@ visit_first(struct proc *p, void *arg)
 	if (seen(ps, p->pid) || remember(ps, p->pid) == -1)
 		return true;
 	ps->added++;
-	if (ps->skip_pgrp != 0 && p->pgrp == ps->skip_pgrp) {
-		ps->ev->by_terminal++;
-		return true;
-	}
+	if (ps->skip_pgrp != 0 && p->pgrp == ps->skip_pgrp)
+		return true;	/* the terminal told it */
 	ps->burst[ps->nburst++] = *p;
 	p->pidfd = -1;		/* ours now, closed by flush_burst */
 	if (ps->nburst == ps->s->burst_max)
