@@ -22,7 +22,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 	-fno-sanitize-recover=undefined
 
 LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
-	lib/registry.c lib/signals.c lib/tree.c lib/sweep.c lib/spawn.c \
+	lib/registry.c lib/signals.c lib/tree.c lib/sweep.c lib/spawn.c lib/relay.c \
 	lib/supervise.c
 CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c cmd/speak.c
 HDRS = lib/ctxrun.h lib/sweep.h cmd/cmd.h

@@ -29,6 +29,7 @@ struct invocation {
 	bool start_when_past;   /* GNU: its own limit already over still runs */
 	const char *prog;       /* GNU: the name messages start with */
 	const struct retry_policy *retry;   /* NULL: one attempt */
+	int64_t idle_timeout;   /* --idle-timeout, CTX_NEVER: none */
 	int64_t start;
 };
 
@@ -46,6 +47,7 @@ struct speaker {
 	const char *command;    /* COMMAND's argv[0], for GNU's messages */
 	const struct ctx *ctx;
 	const struct retry_policy *retry;
+	int64_t idle_timeout;
 	int64_t start;
 	bool stderr_broken;     /* a write failed: say nothing more */
 	unsigned kill_said;

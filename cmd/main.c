@@ -49,6 +49,8 @@ static const char usage_text[] =
     "      --retry-max-delay=DURATION\n"
     "      --no-retry-jitter      wait exactly that long, not a random 1/2-1\n"
     "      --replay-stdin         read stdin once; each attempt gets its bytes\n"
+    "      --idle-timeout=DURATION  done when the tree writes nothing to stdout\n"
+    "                             or stderr for DURATION (output is relayed)\n"
     "  -v, --verbose              report every signal sent\n"
     "  -q, --quiet                say nothing when the context ends COMMAND\n"
     "  -h, --help                 show this help\n"
@@ -74,7 +76,7 @@ usage_error(const char *fmt, ...)
 
 enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION,
     OPT_ATTEMPT_TIMEOUT, OPT_RETRY_ON, OPT_RETRY_DELAY, OPT_RETRY_MAX_DELAY,
-    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN };
+    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN, OPT_IDLE_TIMEOUT };
 
 static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, 't' },
@@ -97,6 +99,7 @@ static const struct option long_options[] = {
 	{ "retry-max-delay", required_argument, NULL, OPT_RETRY_MAX_DELAY },
 	{ "no-retry-jitter", no_argument, NULL, OPT_NO_RETRY_JITTER },
 	{ "replay-stdin", no_argument, NULL, OPT_REPLAY_STDIN },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -157,7 +160,7 @@ ctxrun_policy(struct policy *p)
 static int
 run(int argc, char **argv, int64_t start)
 {
-	struct invocation o = { .start = start };
+	struct invocation o = { .start = start, .idle_timeout = CTX_NEVER };
 	int64_t timeout = CTX_NEVER, deadline = CTX_NEVER, grace = 10 * NS_PER_SEC;
 	const char *name = NULL;
 	/* Arguments of --env/--unset and --value, in order: pointers into argv,
@@ -288,6 +291,13 @@ run(int argc, char **argv, int64_t start)
 			rp.replay_stdin = true;
 			retry_opt = "--replay-stdin";
 			break;
+		case OPT_IDLE_TIMEOUT:
+			/* 0: no idle timeout, as -t 0 is no timeout. */
+			if (parse_duration(optarg, &o.idle_timeout, &err) == -1)
+				usage_error("--idle-timeout: %s", err.msg);
+			if (o.idle_timeout == 0)
+				o.idle_timeout = CTX_NEVER;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -386,9 +396,10 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 {
 	struct speaker sp = { .gnu = o->gnu, .prog = o->prog, .verbose = o->verbose,
 	    .quiet = o->quiet, .name = ctx->name, .command = o->argv[0],
-	    .ctx = ctx, .retry = o->retry, .start = o->start };
+	    .ctx = ctx, .retry = o->retry, .start = o->start,
+	    .idle_timeout = o->idle_timeout };
 	struct run r = { .argv = o->argv, .ctx = ctx, .policy = &o->policy,
-	    .retry = o->retry,
+	    .retry = o->retry, .idle_timeout = o->idle_timeout,
 	    .start = o->start, .on_event = speak_event, .event_arg = &sp };
 	struct outcome out;
 	int status;

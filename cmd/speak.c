@@ -89,6 +89,8 @@ cause_words(enum done_cause cause)
 		return "signal received";
 	case DONE_COMMAND_EXITED:
 		return "command exited, cleaning up its tree";
+	case DONE_IDLE:
+		return "idle";
 	default:
 		return "";
 	}
@@ -110,6 +112,9 @@ attempt_end(const struct speaker *sp, const struct outcome *o, char *buf,
 	if (o->cause == DONE_DEADLINE && o->attempt_timed_out) {
 		format_duration(sp->retry->attempt_timeout, what, sizeof(what));
 		snprintf(buf, len, "timed out after %s", what);
+	} else if (o->cause == DONE_IDLE) {
+		format_duration(sp->idle_timeout, what, sizeof(what));
+		snprintf(buf, len, "idle for %s", what);
 	} else if (o->command_code == CLD_EXITED)
 		snprintf(buf, len, "exit %d", o->command_status);
 	else
@@ -248,7 +253,7 @@ static bool
 ended_by_context(enum done_cause c)
 {
 	return c == DONE_DEADLINE || c == DONE_CANCEL || c == DONE_PARENT_CANCEL ||
-	    c == DONE_PARENT_GONE;
+	    c == DONE_PARENT_GONE || c == DONE_IDLE;
 }
 
 /* GNU timeout's exit status: 124 once timed out (unless
@@ -295,6 +300,14 @@ say_why(struct speaker *sp, const struct outcome *o)
 	case DONE_PARENT_GONE:
 		speak_line(sp, "cancelled: the enclosing ctxrun '%s' (pid %d) was killed",
 		    c->parent ? c->parent->name : "?", c->parent ? (int)c->parent->pid : 0);
+		break;
+	case DONE_IDLE:
+		format_duration(sp->idle_timeout, d, sizeof(d));
+		if (o->attempts > 0)
+			speak_line(sp, "idle for %s (attempt %u/%u)", d, o->attempt,
+			    o->attempts);
+		else
+			speak_line(sp, "idle for %s", d);
 		break;
 	default: {
 		char attempt[40] = "";

@@ -210,7 +210,8 @@ gnu_policy(struct policy *p, int first_signal, bool kill_after)
 int
 cmd_timeout(int argc, char **argv, int64_t start)
 {
-	struct invocation o = { .start = start, .gnu = true, .quiet = true };
+	struct invocation o = { .start = start, .gnu = true, .quiet = true,
+	    .idle_timeout = CTX_NEVER };
 	int first_signal = SIGTERM;
 	bool foreground = false;
 	int64_t timeout, kill_after = 0;

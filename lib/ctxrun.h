@@ -223,6 +223,7 @@ enum done_cause {
 	DONE_SIGNAL,            /* INT (not typed at the terminal), TERM or HUP */
 	DONE_COMMAND_EXITED,    /* defer cancel(): the leftovers of the tree */
 	DONE_PARENT_GONE,       /* the enclosing ctxrun vanished (killed) */
+	DONE_IDLE,              /* --idle-timeout: the tree wrote nothing */
 };
 
 struct msg {
@@ -311,6 +312,8 @@ struct spawn_attr {
 	int deathsig;                 /* PR_SET_PDEATHSIG, 0 for none */
 	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
 	int stdin_fd;                 /* COMMAND's standard input, -1: ctxrun's */
+	int stdout_fd, stderr_fd;     /* COMMAND's standard output and error,
+	                               * -1: ctxrun's */
 	char *exec_path;              /* where COMMAND was found last time, or
 	                               * "": kept here; NULL: plain execvp */
 	size_t exec_path_len;
@@ -321,6 +324,49 @@ struct spawn_attr {
  * *exec_errno 0 and errno set when no process could be created. */
 pid_t spawn_command(char *const argv[], const struct spawn_attr *a,
     int *exec_errno);
+
+/* ---- relay.c: the output relay of --idle-timeout ----------------------- */
+
+struct pollfd;
+
+/* One way from the tree to a real destination. */
+struct relay_channel {
+	int src;                /* ctxrun's end: relay pipe or pty master */
+	int tree_end;           /* the tree's: pipe write end or pty slave */
+	int sink;               /* the destination, non-blocking if our own */
+	int term_fd;            /* a pty's real terminal (sink), else -1 */
+	bool pty, socket;
+	bool splice;            /* moved by splice(2), not copied */
+	bool sink_nonblocking;  /* a description of ctxrun's own */
+	bool stalled;           /* the destination is full: wait for POLLOUT */
+	bool gone;              /* the reader downstream went away */
+	char *buf;              /* a copy's bytes not yet written */
+	size_t off, len;
+};
+
+struct relay {
+	struct relay_channel ch[2];
+	size_t n;
+	int tree_fd[3];         /* what fds 1 and 2 are in the tree, -1: as is */
+};
+
+/* Channels for fds 1 and 2 (one for both when they are one open file or
+ * one terminal; none for a closed one).  -1 with errno. */
+int relay_open(struct relay *r);
+void relay_close(struct relay *r);
+/* Moves everything channel i holds that the destination takes now;
+ * returns the bytes that came from the tree. */
+size_t relay_pump(struct relay *r, size_t i);
+/* Whether a destination is full: the tree waits for a reader, it is not
+ * idle. */
+bool relay_stalled(const struct relay *r);
+/* What to poll: fds[k] is channel which[k]'s source or full destination. */
+size_t relay_pollfds(const struct relay *r, struct pollfd *fds, size_t *which);
+/* Copies the real terminal's size to the pseudo-terminals; true if one
+ * changed. */
+bool relay_resize(struct relay *r);
+/* The real terminal behind a pseudo-terminal channel, or -1. */
+int relay_terminal(const struct relay *r);
 
 struct policy;
 
@@ -458,6 +504,7 @@ struct run {
 	const struct policy *policy;
 	const struct retry_policy *retry;       /* NULL: one attempt */
 	int64_t start;          /* mono_now() when ctxrun started */
+	int64_t idle_timeout;   /* --idle-timeout; CTX_NEVER: no relay */
 	void (*on_event)(const struct event *, void *);
 	void *event_arg;
 };

@@ -84,7 +84,9 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 			for (int sig = 1; sig <= SIGRTMAX; sig++)
 				if (sigismember(a->child_default, sig) == 1)
 					signal(sig, SIG_DFL);
-		if (a->stdin_fd >= 0 && dup2(a->stdin_fd, STDIN_FILENO) == -1) {
+		if ((a->stdin_fd >= 0 && dup2(a->stdin_fd, STDIN_FILENO) == -1) ||
+		    (a->stdout_fd >= 0 && dup2(a->stdout_fd, STDOUT_FILENO) == -1) ||
+		    (a->stderr_fd >= 0 && dup2(a->stderr_fd, STDERR_FILENO) == -1)) {
 			child_errno = errno;
 			_exit(EXIT_CANNOT_RUN);
 		}

@@ -70,6 +70,12 @@ struct sup {
 	int64_t recheck_delay;          /* KILLING: backs off while any lived */
 	struct rlimit nofile;           /* the caller's descriptor limit */
 	bool nofile_raised;
+	/* --idle-timeout: the tree's output goes through ctxrun. */
+	bool relaying;
+	struct relay relay;
+	int64_t last_output;            /* when the tree last wrote */
+	struct termios term_modes;      /* the real terminal's, at the start */
+	bool term_saved;
 };
 
 static void
@@ -334,6 +340,10 @@ handle_signal(struct sup *s, const struct received *rv)
 		begin_done(s, DONE_DEADLINE, 0);
 		return;
 	}
+	/* A resized terminal: the pseudo-terminal of the relay first, so
+	 * that COMMAND finds the new size when it is told. */
+	if (sig == SIGWINCH && s->relaying)
+		(void)relay_resize(&s->relay);
 	if (p->forward_to_tree) {
 		sweep_forward(&s->sweep, sig, &ev);
 		emit(s, &ev);
@@ -350,6 +360,10 @@ struct ready {
 	bool signals, listen, parent;
 	const struct pollfd *peers;
 	size_t npolled;
+	const struct pollfd *relay;     /* relay[k] is channel relay_ch[k] */
+	const size_t *relay_ch;
+	size_t nrelay;
+	bool relay_only;                /* nothing else woke ctxrun */
 };
 
 static void
@@ -405,6 +419,12 @@ wake_up(struct sup *s, const struct ready *rd)
 	struct msg m;
 	size_t n;
 
+	/* Output first: what the tree wrote before a signal or its exit is
+	 * passed on before ctxrun acts on them. */
+	for (size_t k = 0; k < rd->nrelay; k++)
+		if (rd->relay[k].revents != 0 &&
+		    relay_pump(&s->relay, rd->relay_ch[k]) > 0)
+			s->last_output = mono_now();
 	/* Backwards: a dropped peer's place is taken by the last one, which
 	 * was read already. */
 	for (size_t i = rd->npolled; i-- > 0;)
@@ -435,19 +455,24 @@ wake_up(struct sup *s, const struct ready *rd)
 					handle_signal(s, &rv[i]);
 		} while (n == 64);
 	}
-	reap(s);
+	/* A wake-up for output alone: no child changed. */
+	if (rd->signals || !rd->relay_only)
+		reap(s);
 }
 
-/* After every wake-up: what the phase does now. */
+/* After every wake-up: what the phase does now.  A wake-up for output
+ * alone changed no child and no phase: only the idle time moved. */
 static void
-advance(struct sup *s)
+advance(struct sup *s, bool output_only)
 {
 	if (s->phase == PHASE_WAITING) {
 		if (s->wake <= mono_now())
 			s->phase = PHASE_DONE;
 		return;
 	}
-	if (!s->cmd_running) {
+	if (output_only && s->phase != PHASE_RUNNING && s->wake > mono_now())
+		return;
+	if (!s->cmd_running && !(output_only && s->phase == PHASE_RUNNING)) {
 		if (!has_children()) {
 			s->phase = PHASE_DONE;
 			return;
@@ -468,12 +493,22 @@ advance(struct sup *s)
 	}
 	int64_t now = mono_now();
 	switch (s->phase) {
-	case PHASE_RUNNING:
-		if (ctx_deadline(s->r->ctx) <= now)
+	case PHASE_RUNNING: {
+		int64_t deadline = ctx_deadline(s->r->ctx), idle_at = CTX_NEVER;
+		if (s->relaying) {
+			/* Blocked on a reader downstream is not silence. */
+			if (relay_stalled(&s->relay))
+				s->last_output = now;
+			idle_at = time_add(s->last_output, s->r->idle_timeout);
+		}
+		if (deadline <= now)
 			begin_done(s, DONE_DEADLINE, 0);
+		else if (idle_at <= now)
+			begin_done(s, DONE_IDLE, 0);
 		else
-			s->wake = ctx_deadline(s->r->ctx);
+			s->wake = idle_at < deadline ? idle_at : deadline;
 		break;
+	}
 	case PHASE_SIGNALLED:
 		if (s->wake <= now)
 			enter_killing(s);
@@ -684,6 +719,8 @@ start_command(struct sup *s)
 		.deathsig = p->first_signal,
 		.nofile = s->nofile_raised ? &s->nofile : NULL,
 		.stdin_fd = s->replay_fd,
+		.stdout_fd = s->relaying ? s->relay.tree_fd[STDOUT_FILENO] : -1,
+		.stderr_fd = s->relaying ? s->relay.tree_fd[STDERR_FILENO] : -1,
 		.exec_path = s->exec_path,
 		.exec_path_len = sizeof(s->exec_path),
 	};
@@ -702,6 +739,7 @@ start_command(struct sup *s)
 	}
 	s->cmd_running = true;
 	s->out->started = true;
+	s->last_output = mono_now();
 	s->sweep.command = s->cmd;
 	return 0;
 }
@@ -712,9 +750,9 @@ loop(struct sup *s)
 	struct pollfd *fds = NULL;
 	size_t cap = 0;
 
-	advance(s);
+	advance(s, false);
 	while (s->phase != PHASE_DONE) {
-		size_t n = 2 + (s->parent_fd >= 0) + s->reg.npeers;
+		size_t n = 2 + (s->parent_fd >= 0) + s->relay.n + s->reg.npeers;
 		if (n > cap) {
 			struct pollfd *v = reallocarray(fds, n, sizeof(*v));
 			if (v != NULL) {
@@ -729,6 +767,10 @@ loop(struct sup *s)
 		bool polls_parent = s->parent_fd >= 0 && k < n;
 		if (polls_parent)
 			fds[k++] = (struct pollfd){ .fd = s->parent_fd, .events = POLLIN };
+		size_t relay_ch[2], first_relay = k, nrelay = 0;
+		if (s->relaying && k + s->relay.n <= n)
+			nrelay = relay_pollfds(&s->relay, fds + k, relay_ch);
+		k += nrelay;
 		size_t first_peer = k;
 		for (size_t i = 0; i < s->reg.npeers && k < n; i++)
 			fds[k++] = (struct pollfd){ .fd = s->reg.peers[i].fd, .events = POLLIN };
@@ -742,7 +784,8 @@ loop(struct sup *s)
 			ts.tv_nsec = left % NS_PER_SEC;
 			tsp = &ts;
 		}
-		if (ppoll(fds, k, tsp, NULL) == -1) {
+		int polled = ppoll(fds, k, tsp, NULL);
+		if (polled == -1) {
 			if (errno != EINTR) {
 				/* Cannot wait: look again in a while rather than spin. */
 				struct timespec pause = { 0, 50 * NS_PER_MS };
@@ -751,17 +794,69 @@ loop(struct sup *s)
 			for (size_t i = 0; i < k; i++)
 				fds[i].revents = POLLIN;	/* read everything */
 		}
+		bool relay_only = polled > 0;
+		for (size_t i = 0; i < k; i++)
+			if (fds[i].revents != 0 && (i < first_relay || i >= first_relay + nrelay))
+				relay_only = false;
 		struct ready rd = {
 			.signals = fds[0].revents != 0,
 			.listen = fds[1].revents != 0,
 			.parent = polls_parent && fds[2].revents != 0,
 			.peers = fds + first_peer,
 			.npolled = k - first_peer,
+			.relay = fds + first_relay,
+			.relay_ch = relay_ch,
+			.nrelay = nrelay,
+			.relay_only = relay_only,
 		};
 		wake_up(s, &rd);
-		advance(s);
+		advance(s, relay_only);
 	}
 	free(fds);
+}
+
+/*
+ * The tree is reaped: nothing can write any more, but what it wrote is
+ * still delivered before ctxrun goes on (or exits).  A destination that
+ * takes nothing for a while (a reader that stopped reading) is given up
+ * on, and so is the rest when a signal asks ctxrun to end.
+ */
+static void
+drain_relay(struct sup *s)
+{
+	int64_t patience = s->r->ctx->grace, give_up;
+	struct received rv[64];
+
+	if (patience < NS_PER_SEC)
+		patience = NS_PER_SEC;
+	if (patience > 60 * NS_PER_SEC)
+		patience = 60 * NS_PER_SEC;
+	give_up = time_add(mono_now(), patience);
+	for (;;) {
+		bool moved = false;
+		for (size_t i = 0; i < s->relay.n; i++)
+			moved |= relay_pump(&s->relay, i) > 0;
+		if (!relay_stalled(&s->relay))
+			return;
+		int64_t now = mono_now();
+		if (moved)
+			give_up = time_add(now, patience);
+		if (now >= give_up)
+			return;
+		struct pollfd fds[3];
+		size_t which[2], k = relay_pollfds(&s->relay, fds, which);
+		fds[k++] = (struct pollfd){ .fd = s->sig.fd, .events = POLLIN };
+		int64_t left = give_up - now;
+		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
+		if (ppoll(fds, k, &ts, NULL) == -1 && errno != EINTR)
+			return;
+		if (fds[k - 1].revents == 0)
+			continue;
+		size_t n = signals_drain(&s->sig, rv, 64);
+		for (size_t i = 0; i < n; i++)
+			if (sigismember(&s->p->ending, rv[i].sig))
+				return;
+	}
 }
 
 /* ---- attempts ---------------------------------------------------------- */
@@ -792,6 +887,8 @@ worth_retrying(const struct retry_policy *rp, const struct outcome *o)
 	switch (o->cause) {
 	case DONE_DEADLINE:
 		return o->attempt_timed_out && rp->on_timeout;
+	case DONE_IDLE:
+		return rp->on_timeout;
 	case DONE_NOT_YET:
 	case DONE_COMMAND_EXITED:
 		break;
@@ -934,6 +1031,8 @@ attempts(struct sup *s)
 		if (start_command(s) == -1)
 			return;
 		loop(s);
+		if (s->relaying)
+			drain_relay(s);
 		if (rp == NULL || n > rp->retries || !worth_retrying(rp, s->out))
 			return;
 
@@ -975,6 +1074,19 @@ attempts(struct sup *s)
 	}
 }
 
+/* The terminal's modes as they were, if they changed and ctxrun is in the
+ * foreground (in the background, setting them would stop it). */
+static void
+restore_terminal(struct sup *s)
+{
+	int fd = relay_terminal(&s->relay);
+	struct termios now;
+
+	if (tcgetattr(fd, &now) == 0 && memcmp(&now, &s->term_modes, sizeof(now)) != 0 &&
+	    tcgetpgrp(fd) == getpgrp())
+		(void)tcsetattr(fd, TCSADRAIN, &s->term_modes);
+}
+
 void
 supervise(const struct run *r, struct outcome *out)
 {
@@ -983,6 +1095,9 @@ supervise(const struct run *r, struct outcome *out)
 	const struct policy *p = r->policy;
 
 	memset(out, 0, sizeof(*out));
+	s.relay.ch[0].src = s.relay.ch[1].src = -1;
+	s.relay.ch[0].tree_end = s.relay.ch[1].tree_end = -1;
+	s.relay.ch[0].sink = s.relay.ch[1].sink = -1;
 	s.reg.listen_fd = -1;
 	s.reg.reserve_fd = -1;
 	s.sig.fd = -1;
@@ -1012,9 +1127,21 @@ supervise(const struct run *r, struct outcome *out)
 		out->err = errno;
 		goto end;
 	}
+	s.relaying = r->idle_timeout != CTX_NEVER && r->idle_timeout > 0;
+	if (s.relaying && relay_open(&s.relay) == -1) {
+		out->failure = RUN_SETUP;
+		out->err = errno;
+		goto end;
+	}
+	/* A program killed with the terminal in raw mode cannot put it back:
+	 * ctxrun does, when it was the one to end it. */
+	if (s.relaying && relay_terminal(&s.relay) >= 0)
+		s.term_saved = tcgetattr(relay_terminal(&s.relay), &s.term_modes) == 0;
 	if (register_with_parent(&s) == 1)
 		goto end;
 	attempts(&s);
+	if (s.term_saved && out->cause != DONE_NOT_YET)
+		restore_terminal(&s);
 	/* Leaving leftovers running (GNU timeout): nested ctxruns among them
 	 * must not take our exit for a kill. */
 	for (size_t i = 0; i < s.reg.npeers; i++)
@@ -1032,4 +1159,5 @@ end:
 		close(s.replay_fd);
 	drop_owned(&s.env_ctx);
 	drop_owned(&s.env_attempt);
+	relay_close(&s.relay);
 }

@@ -9,6 +9,7 @@ emulator would, and plays the actions in order:
   send:TEXT        type TEXT (Python escapes: \\n, \\x03 for Ctrl-C)
   until:SHELLCMD   wait until the shell command SHELLCMD succeeds
   signal:SIG       send SIG (a name without SIG) to CMD with kill(2)
+  size:ROWSxCOLS   resize the terminal (its foreground group gets WINCH)
   limit:SECONDS    how long each later action, and the final wait for CMD
                    to end, may take (default 20 and 30)
 Then prints everything the terminal showed and how CMD ended
@@ -17,8 +18,11 @@ Then prints everything the terminal showed and how CMD ended
 'pty_run: still running, session killed', after which every process of the
 terminal's session is killed with KILL (processes that left the session are
 the caller's to clean up)."""
+import fcntl
 import os
 import pty
+import struct
+import termios
 import select
 import signal
 import subprocess
@@ -109,6 +113,9 @@ for action in actions:
         os.write(fd, unescape(arg))
     elif kind == "signal":
         os.kill(pid, signal.Signals["SIG" + arg])
+    elif kind == "size":
+        rows, cols = (int(x) for x in arg.split("x"))
+        fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
     elif kind == "limit":
         step = final = float(arg)
     else:
