@@ -17,7 +17,7 @@ _ctxrun()
     local subcommands="remaining deadline value show cancel retry timeout"
     local opts_with_arg="-t --timeout -d --deadline -s --signal -k --kill-after
         -e --env -u --unset --value -n --name -r --retries --attempt-timeout
-        --retry-on --retry-delay --retry-max-delay"
+        --retry-on --retry-delay --retry-max-delay --idle-timeout"
 
     if ((cword == 1)) && [[ $cur != -* ]]; then
         COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
@@ -82,7 +82,8 @@ _ctxrun()
             -*=*) ;;
             -t | --timeout | -d | --deadline | -s | --signal | -k | --kill-after | \
                 -e | --env | -u | --unset | --value | -n | --name | -r | --retries | \
-                --attempt-timeout | --retry-on | --retry-delay | --retry-max-delay)
+                --attempt-timeout | --retry-on | --retry-delay | --retry-max-delay | \
+                --idle-timeout)
                 ((i++))
                 ;;
             -*) ;;
@@ -112,7 +113,8 @@ _ctxrun()
             return
             ;;
         -t | --timeout | -d | --deadline | -k | --kill-after | --value | -n | --name | \
-            -r | --retries | --attempt-timeout | --retry-delay | --retry-max-delay)
+            -r | --retries | --attempt-timeout | --retry-delay | --retry-max-delay | \
+            --idle-timeout)
             return
             ;;
     esac
@@ -122,7 +124,7 @@ _ctxrun()
             --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
             --preserve-status --foreground -r --retries= --attempt-timeout=
             --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
-            --replay-stdin
+            --replay-stdin --idle-timeout=
             -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return

@@ -43,6 +43,8 @@ fish_complete() {
 	assert_output "timeout"
 	run bash_complete ctxrun -r 3 --retry-on any -- ls --al
 	assert_line --all
+	run bash_complete ctxrun --idle-timeout 1m gre
+	assert_line grep
 	run bash_complete ctxrun -t 5 -- ls --al
 	assert_line --all
 	run bash_complete ctxrun -t 5 ls --al
@@ -74,6 +76,8 @@ fish_complete() {
 	assert_output --partial "--almost-all"
 	run zsh_complete 'ctxrun --retry-d'
 	assert_output --partial "ctxrun --retry-delay="
+	run zsh_complete 'ctxrun --idle'
+	assert_output --partial "ctxrun --idle-timeout="
 	run zsh_complete 'ctxrun retry --n'
 	assert_output --partial "ctxrun retry --never"
 	run zsh_complete 'ctxrun timeout --ver'
@@ -97,6 +101,8 @@ fish_complete() {
 	assert_output --regexp '^--never'
 	run fish_complete 'ctxrun --replay'
 	assert_output --regexp '^--replay-stdin'
+	run fish_complete 'ctxrun --idle-timeout 1m gre'
+	assert_line --regexp '^grep'
 	run fish_complete 'ctxrun -r 2 --retry-delay 1s gre'
 	assert_line --regexp '^grep'
 	run fish_complete 'ctxrun -t 5 -- ls --al'

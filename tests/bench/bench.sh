@@ -88,3 +88,21 @@ set -- $("$TIMEIT" 30 "$CTXRUN" -q -r 49 --retry-delay 0 -- false --- retry -t 5
 row "50 attempts of false, no delay (us)" "$1" "$8" "$(ratio "$1" "$8")" "<= 0.80 (retry(1))"
 
 row "peak resident memory (KiB)" "$c_rss" "$t_rss" "$(ratio "$c_rss" "$t_rss")" "<= 1.10"
+
+# 8: the output relay of --idle-timeout.  Throughput of 2 GiB from head to
+# cat through it, against the same pipeline without ctxrun (the target is
+# on the throughput, the inverse of these times); the CPU the relay costs
+# the whole pipeline per GiB (ctxrun's own, and the extra wake-ups of head
+# and cat); what a line written alone gains in latency.
+RELAY_RUNS=${BENCH_RELAY_RUNS:-5}
+set -- $("$TIMEIT" "$RELAY_RUNS" sh -c "'$CTXRUN' --idle-timeout 1m -- head -c 2G /dev/zero | cat >/dev/null" \
+	--- sh -c "head -c 2G /dev/zero | cat >/dev/null")
+row "2 GiB through the relay, median wall (us)" "$1" "$8" "$(ratio "$8" "$1")" ">= 0.95 (throughput)"
+tick_ms=$((1000 / $(getconf CLK_TCK)))
+row "relay CPU per GiB, whole pipeline (ms)" "$(($5 * tick_ms / RELAY_RUNS / 2))" "$((${12} * tick_ms / RELAY_RUNS / 2))" \
+	"$(ratio "$5" "${12}")" "(extra = the relay's)"
+latency=$(dirname "$0")/latency.py
+set -- $("$CTXRUN" --idle-timeout 1m -- python3 "$latency" write 2000 | python3 "$latency" read) \
+	$(python3 "$latency" write 2000 | python3 "$latency" read)
+row "a line's latency, median (us)" "$1" "$3" "+$(($1 - $3))" "(direct pipe)"
+row "a line's latency, 99th percentile (us)" "$2" "$4" "+$(($2 - $4))" "(direct pipe)"
