@@ -122,7 +122,7 @@ _ctxrun()
             --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
             --preserve-status --foreground -r --retries= --attempt-timeout=
             --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
-            --replay-stdin
+            --replay-stdin --job-deadline
             -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return
