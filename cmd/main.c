@@ -51,6 +51,8 @@ static const char usage_text[] =
     "      --replay-stdin         read stdin once; each attempt gets its bytes\n"
     "      --idle-timeout=DURATION  done when the tree writes nothing to stdout\n"
     "                             or stderr for DURATION (output is relayed)\n"
+    "      --job-deadline[=MARGIN]  done MARGIN (default 30s) before the end of\n"
+    "                             the CI job (GitLab, Slurm, Bazel, Buildkite)\n"
     "  -v, --verbose              report every signal sent\n"
     "  -q, --quiet                say nothing when the context ends COMMAND\n"
     "  -h, --help                 show this help\n"
@@ -76,7 +78,7 @@ usage_error(const char *fmt, ...)
 
 enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION,
     OPT_ATTEMPT_TIMEOUT, OPT_RETRY_ON, OPT_RETRY_DELAY, OPT_RETRY_MAX_DELAY,
-    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN, OPT_IDLE_TIMEOUT };
+    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN, OPT_IDLE_TIMEOUT, OPT_JOB_DEADLINE };
 
 static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, 't' },
@@ -100,14 +102,21 @@ static const struct option long_options[] = {
 	{ "no-retry-jitter", no_argument, NULL, OPT_NO_RETRY_JITTER },
 	{ "replay-stdin", no_argument, NULL, OPT_REPLAY_STDIN },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "job-deadline", optional_argument, NULL, OPT_JOB_DEADLINE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
+/* The context's own variables; CTXRUN_JOB_DEADLINE is a setting that a
+ * CI configuration or --env may give nested ctxruns, not context. */
 static bool
 reserved_name(const char *name)
 {
+	size_t n = strcspn(name, "=");
+
+	if (n == strlen(JOB_DEADLINE_VAR) && strncmp(name, JOB_DEADLINE_VAR, n) == 0)
+		return false;
 	return strncmp(name, "CTXRUN_", 7) == 0;
 }
 
@@ -157,6 +166,48 @@ ctxrun_policy(struct policy *p)
 	p->first_signal = SIGTERM;
 }
 
+/* --job-deadline's margin, or CTXRUN_JOB_DEADLINE's when the option is not
+ * given (empty: the default); -1 when neither switches it on. */
+static int64_t
+job_margin(bool given, const char *arg)
+{
+	const char *opt = given ? "--job-deadline" : JOB_DEADLINE_VAR;
+	int64_t margin;
+	ctx_err err;
+
+	if (!given && (arg = getenv(JOB_DEADLINE_VAR)) == NULL)
+		return -1;
+	if (arg == NULL || (*arg == '\0' && !given))
+		return JOB_MARGIN_DEFAULT;
+	if (parse_duration(arg, &margin, &err) == -1)
+		usage_error("%s: %s", opt, err.msg);
+	return margin;
+}
+
+/* The CI job's deadline as the outermost context, named after the CI: the
+ * messages, `show` and `remaining` then need nothing of their own for it.
+ * Each ctxrun that is asked applies it anew, above its inherited chain;
+ * it is never exported as a level, so it does not pile up when nested. */
+static void
+add_job_deadline(struct ctx *ctx, int64_t margin, int64_t start)
+{
+	extern char **environ;
+	struct job_deadline jd;
+	struct ctx *job;
+	ctx_err err;
+
+	switch (job_deadline(environ, margin, wall_now(), mono_now(), start, &jd, &err)) {
+	case -1:
+		usage_error("job deadline: %s", err.msg);
+	case 0:
+		return;
+	}
+	if ((job = ctx_new_root(ctx, jd.source)) == NULL)
+		usage_error("out of memory");
+	job->external = true;
+	job->deadline = jd.deadline;
+}
+
 static int
 run(int argc, char **argv, int64_t start)
 {
@@ -175,7 +226,8 @@ run(int argc, char **argv, int64_t start)
 	struct retry_policy rp = { .attempt_timeout = CTX_NEVER, .on_timeout = true,
 	    .delay = NS_PER_SEC, .max_delay = 60 * NS_PER_SEC, .jitter = true };
 	bool retries_given = false, attempt_timeout_given = false;
-	const char *retry_opt = NULL;
+	bool job_given = false;
+	const char *retry_opt = NULL, *job_arg = NULL;
 	int opt;
 
 	opterr = 0;
@@ -298,6 +350,11 @@ run(int argc, char **argv, int64_t start)
 			if (o.idle_timeout == 0)
 				o.idle_timeout = CTX_NEVER;
 			break;
+		case OPT_JOB_DEADLINE:
+			/* The last one given counts, as for --kill-after. */
+			job_given = true;
+			job_arg = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -327,6 +384,7 @@ run(int argc, char **argv, int64_t start)
 	if (rp.retries == 0)
 		rp.replay_stdin = false;
 	o.argv = argv + optind;
+	int64_t margin = job_margin(job_given, job_arg);
 
 	/* A malformed inherited context stops everything, before any change. */
 	if (ctx_from_env(environ, &inherited, &err) == -1)
@@ -350,6 +408,8 @@ run(int argc, char **argv, int64_t start)
 	if (timeout != CTX_NEVER && time_add(start, timeout) < deadline)
 		deadline = time_add(start, timeout);
 	ctx->deadline = deadline;
+	if (margin >= 0)
+		add_job_deadline(ctx, margin, start);
 	ctx->grace = inherited ? nested_grace(grace, inherited->grace) : grace;
 	if (ctx->grace < 0)
 		ctx->grace = 0;

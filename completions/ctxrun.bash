@@ -124,7 +124,7 @@ _ctxrun()
             --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
             --preserve-status --foreground -r --retries= --attempt-timeout=
             --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
-            --replay-stdin --idle-timeout=
+            --replay-stdin --idle-timeout= --job-deadline
             -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return

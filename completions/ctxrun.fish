@@ -78,6 +78,8 @@ complete -c ctxrun -n __ctxrun_in_options -l retry-max-delay -x -d 'Longest wait
 complete -c ctxrun -n __ctxrun_in_options -l idle-timeout -x -d 'Done after this long without output'
 complete -c ctxrun -n __ctxrun_in_options -l no-retry-jitter -d 'Wait exactly the delay'
 complete -c ctxrun -n __ctxrun_in_options -l replay-stdin -d 'Read stdin once, give each attempt its bytes'
+# Its MARGIN is optional and only after '=': nothing to offer for it.
+complete -c ctxrun -n __ctxrun_in_options -l job-deadline -d "Done MARGIN before the CI job's end"
 complete -c ctxrun -n __ctxrun_in_options -s v -l verbose -d 'Report every signal sent'
 complete -c ctxrun -n __ctxrun_in_options -s q -l quiet -d 'Say nothing when the context ends COMMAND'
 complete -c ctxrun -n __ctxrun_in_options -s h -l help -d 'Show help'

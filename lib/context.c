@@ -40,6 +40,23 @@ ctx_new(struct ctx *parent, const char *name)
 	return c;
 }
 
+struct ctx *
+ctx_new_root(struct ctx *c, const char *name)
+{
+	struct ctx *root = c, *n;
+
+	while (root->parent != NULL)
+		root = root->parent;
+	if ((n = ctx_new(NULL, name)) == NULL ||
+	    (n->children = malloc(sizeof(*n->children))) == NULL) {
+		ctx_free(n);
+		return NULL;
+	}
+	n->children[n->nchildren++] = root;
+	root->parent = n;
+	return n;
+}
+
 void
 ctx_free(struct ctx *c)
 {
@@ -179,7 +196,7 @@ ctx_depth(const struct ctx *c)
 	size_t n = 0;
 
 	for (; c != NULL; c = c->parent)
-		n++;
+		n += !c->external;
 	return n;
 }
 

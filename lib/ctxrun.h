@@ -123,6 +123,9 @@ struct ctx {
 	size_t nvalues;
 	/* Where this node lives when it was inherited from the environment. */
 	pid_t pid;              /* the ctxrun process, 0 for a local node */
+	/* A deadline from outside any ctxrun (a CI job's, --job-deadline):
+	 * named after where it came from, never a level of the environment. */
+	bool external;
 	/* With retries: this node is attempt `attempt` of at most `attempts`
 	 * (both 0 without retries). */
 	unsigned attempt, attempts;
@@ -135,6 +138,9 @@ struct ctx {
 };
 
 struct ctx *ctx_new(struct ctx *parent, const char *name);
+/* A new outermost ancestor of c's tree: the parent of its root.  NULL when
+ * out of memory (c's tree is unchanged). */
+struct ctx *ctx_new_root(struct ctx *c, const char *name);
 /* Frees the node and its descendants. */
 void ctx_free(struct ctx *c);
 /* Frees the whole tree c belongs to, from its root. */
@@ -159,6 +165,8 @@ void ctx_cancel(struct ctx *c, enum ctx_state why, const char *cause);
 int ctx_done_fd(struct ctx *c);
 /* Expires the node if its effective deadline is at or before now. */
 bool ctx_check_deadline(struct ctx *c, int64_t now);
+/* The level of c in the environment (CTXRUN_<depth>): its ancestors and
+ * itself, external nodes not counted. */
 size_t ctx_depth(const struct ctx *c);
 /* The grace of a ctxrun nested in one with grace parent: no longer than
  * the parent's, less a margin to reap and report before the parent's KILL. */
@@ -189,6 +197,32 @@ int ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
 char *pct_encode(const char *s, size_t len);
 /* Decodes into a new string; -1 on bad escapes or an embedded NUL. */
 int pct_decode(const char *s, size_t len, char **out);
+
+/* ---- jobdeadline.c: the enclosing CI job's deadline --------------------- */
+
+/* How much earlier than the CI job's end ctxrun's context is done by
+ * default: time to report and upload before the CI kills the job. */
+#define JOB_MARGIN_DEFAULT (30 * NS_PER_SEC)
+/* Switches --job-deadline on for every ctxrun that sees it (a CI's
+ * configuration sets it once); its value is the margin. */
+#define JOB_DEADLINE_VAR "CTXRUN_JOB_DEADLINE"
+
+struct job_deadline {
+	const char *source;     /* "gitlab-job", "slurm-job", "bazel-test",
+	                         * "buildkite-job": the context's name */
+	const char *var;        /* the variable it was read from */
+	int64_t deadline;       /* on CLOCK_MONOTONIC, margin taken off */
+};
+
+/* The deadline of the CI job that envp belongs to, margin earlier: GitLab
+ * (CI_JOB_TIMEOUT after CI_JOB_STARTED_AT), Slurm (SLURM_JOB_END_TIME),
+ * Bazel (TEST_TIMEOUT) or Buildkite (BUILDKITE_TIMEOUT), the first present.
+ * wall and mono are now on both clocks; start (monotonic) stands for the
+ * start of the sources that do not give one.  1 with *jd filled, 0 when
+ * no source is present (or it has no timeout), -1 with a reason naming the
+ * variable when it is malformed. */
+int job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
+    int64_t start, struct job_deadline *jd, ctx_err *err);
 
 /* ---- registry.c: how a tree talks to its ctxrun ------------------------- */
 

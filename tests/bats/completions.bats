@@ -51,6 +51,12 @@ fish_complete() {
 	assert_line --all
 	run bash_complete ctxrun -t 5 gre
 	assert_line grep
+	run bash_complete ctxrun --job-dead
+	assert_output "--job-deadline"
+	run bash_complete ctxrun --job-deadline=10s gre
+	assert_line grep
+	run bash_complete ctxrun --job-deadline gre
+	assert_line grep
 	run bash_complete ctxrun timeout -s KI
 	assert_line KILL
 	run bash_complete ctxrun timeout --pres
@@ -78,6 +84,10 @@ fish_complete() {
 	assert_output --partial "ctxrun --retry-delay="
 	run zsh_complete 'ctxrun --idle'
 	assert_output --partial "ctxrun --idle-timeout="
+	run zsh_complete 'ctxrun --job-d'
+	assert_output --partial "ctxrun --job-deadline"
+	run zsh_complete 'ctxrun --job-deadline=10s ls --al'
+	assert_output --partial "--almost-all"
 	run zsh_complete 'ctxrun retry --n'
 	assert_output --partial "ctxrun retry --never"
 	run zsh_complete 'ctxrun timeout --ver'
@@ -102,6 +112,11 @@ fish_complete() {
 	run fish_complete 'ctxrun --replay'
 	assert_output --regexp '^--replay-stdin'
 	run fish_complete 'ctxrun --idle-timeout 1m gre'
+	assert_line --regexp '^grep'
+	run fish_complete 'ctxrun --job-d'
+	assert_output --regexp '^--job-deadline'
+	# Its optional MARGIN is not a word of its own: then comes COMMAND.
+	run fish_complete 'ctxrun --job-deadline gre'
 	assert_line --regexp '^grep'
 	run fish_complete 'ctxrun -r 2 --retry-delay 1s gre'
 	assert_line --regexp '^grep'

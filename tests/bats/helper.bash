@@ -12,6 +12,8 @@ HELPERS=$BATS_TEST_DIRNAME/../helpers
 export CTXRUN
 # The scenarios' own context must not leak in from an enclosing ctxrun.
 unset CTXRUN_DEPTH
+# Nor a CI configuration's job deadline (see jobdeadline.bats).
+unset CTXRUN_JOB_DEADLINE
 
 setup() {
 	# Every long-lived process a test starts is "sleep $U": U is unique to

@@ -110,5 +110,19 @@ main(void)
 	CHECK(time_add(5, -3) == 2, "adds");
 
 	ctx_free_tree(leaf);
+
+	/* An external root (a CI job's deadline) above a chain: it owns the
+	 * deadline it ties with, and is not a level of the environment. */
+	struct ctx *outer = ctx_new(NULL, "outer"), *run = ctx_new(outer, "run");
+	struct ctx *job = ctx_new_root(run, "gitlab-job");
+	CHECK(job != NULL && outer->parent == job && job->nchildren == 1 &&
+	    job->children[0] == outer, "new root above the chain");
+	job->external = true;
+	job->deadline = 5 * NS_PER_SEC;
+	outer->deadline = 5 * NS_PER_SEC + 10;	/* inherited: the same instant */
+	CHECK(ctx_depth(run) == 2 && ctx_depth(job) == 0, "external not counted");
+	CHECK(ctx_deadline(run) == 5 * NS_PER_SEC, "external deadline counts");
+	CHECK(ctx_deadline_owner(run) == job, "external owns it");
+	ctx_free_tree(run);
 	return unit_report("test_context");
 }
