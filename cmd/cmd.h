@@ -30,6 +30,10 @@ struct invocation {
 	const char *prog;       /* GNU: the name messages start with */
 	const struct retry_policy *retry;   /* NULL: one attempt */
 	int64_t idle_timeout;   /* --idle-timeout, CTX_NEVER: none */
+	struct warning warnings[MAX_WARNINGS];
+	size_t nwarnings;
+	const char *on_timeout; /* --on-timeout hook, NULL: none */
+	int64_t on_timeout_limit;
 	int64_t start;
 };
 

@@ -51,6 +51,11 @@ static const char usage_text[] =
     "      --replay-stdin         read stdin once; each attempt gets its bytes\n"
     "      --idle-timeout=DURATION  done when the tree writes nothing to stdout\n"
     "                             or stderr for DURATION (output is relayed)\n"
+    "      --on-timeout=COMMAND   run sh -c COMMAND when the deadline or the idle\n"
+    "                             timeout passes, before the tree is signalled\n"
+    "      --on-timeout-limit=DURATION  how long the hook may take (default:\n"
+    "                             half the grace period)\n"
+    "      --warn=SIG@DURATION    send SIG to COMMAND DURATION before the deadline\n"
     "      --job-deadline[=MARGIN]  done MARGIN (default 30s) before the end of\n"
     "                             the CI job (GitLab, Slurm, Bazel, Buildkite)\n"
     "  -v, --verbose              report every signal sent\n"
@@ -78,7 +83,8 @@ usage_error(const char *fmt, ...)
 
 enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION,
     OPT_ATTEMPT_TIMEOUT, OPT_RETRY_ON, OPT_RETRY_DELAY, OPT_RETRY_MAX_DELAY,
-    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN, OPT_IDLE_TIMEOUT, OPT_JOB_DEADLINE };
+    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN, OPT_IDLE_TIMEOUT, OPT_JOB_DEADLINE,
+    OPT_ON_TIMEOUT, OPT_ON_TIMEOUT_LIMIT, OPT_WARN };
 
 static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, 't' },
@@ -102,6 +108,9 @@ static const struct option long_options[] = {
 	{ "no-retry-jitter", no_argument, NULL, OPT_NO_RETRY_JITTER },
 	{ "replay-stdin", no_argument, NULL, OPT_REPLAY_STDIN },
 	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "on-timeout", required_argument, NULL, OPT_ON_TIMEOUT },
+	{ "on-timeout-limit", required_argument, NULL, OPT_ON_TIMEOUT_LIMIT },
+	{ "warn", required_argument, NULL, OPT_WARN },
 	{ "job-deadline", optional_argument, NULL, OPT_JOB_DEADLINE },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
@@ -208,6 +217,30 @@ add_job_deadline(struct ctx *ctx, int64_t margin, int64_t start)
 	job->deadline = jd.deadline;
 }
 
+/* --warn=SIG@DURATION; DURATION more than 0, or it would come with the
+ * first signal. */
+static void
+parse_warning(const char *arg, struct warning *w)
+{
+	const char *at = strrchr(arg, '@');
+	char sig[32];
+	ctx_err err;
+
+	if (at == NULL)
+		usage_error("--warn: '%s': expected SIG@DURATION (USR1@2m)", arg);
+	if ((size_t)(at - arg) >= sizeof(sig) || at == arg)
+		usage_error("--warn: '%s': expected a signal before '@'", arg);
+	snprintf(sig, sizeof(sig), "%.*s", (int)(at - arg), arg);
+	if (parse_signal(sig, &w->sig, &err) == -1)
+		usage_error("--warn: %s", err.msg);
+	if (w->sig == 0)
+		usage_error("--warn: '%s': signal 0 sends nothing", arg);
+	if (parse_duration(at + 1, &w->before, &err) == -1)
+		usage_error("--warn: %s", err.msg);
+	if (w->before == 0)
+		usage_error("--warn: '%s': 0 before the deadline is the deadline itself", arg);
+}
+
 static int
 run(int argc, char **argv, int64_t start)
 {
@@ -225,7 +258,7 @@ run(int argc, char **argv, int64_t start)
 	 * a command that cannot run), and the attempt's own timeout. */
 	struct retry_policy rp = { .attempt_timeout = CTX_NEVER, .on_timeout = true,
 	    .delay = NS_PER_SEC, .max_delay = 60 * NS_PER_SEC, .jitter = true };
-	bool retries_given = false, attempt_timeout_given = false;
+	bool retries_given = false, attempt_timeout_given = false, limit_given = false;
 	bool job_given = false;
 	const char *retry_opt = NULL, *job_arg = NULL;
 	int opt;
@@ -350,6 +383,21 @@ run(int argc, char **argv, int64_t start)
 			if (o.idle_timeout == 0)
 				o.idle_timeout = CTX_NEVER;
 			break;
+		case OPT_ON_TIMEOUT:
+			if (*optarg == '\0')
+				usage_error("--on-timeout: empty command");
+			o.on_timeout = optarg;
+			break;
+		case OPT_ON_TIMEOUT_LIMIT:
+			if (parse_duration(optarg, &o.on_timeout_limit, &err) == -1)
+				usage_error("--on-timeout-limit: %s", err.msg);
+			limit_given = true;
+			break;
+		case OPT_WARN:
+			if (o.nwarnings == MAX_WARNINGS)
+				usage_error("--warn: at most %d warnings", MAX_WARNINGS);
+			parse_warning(optarg, &o.warnings[o.nwarnings++]);
+			break;
 		case OPT_JOB_DEADLINE:
 			/* The last one given counts, as for --kill-after. */
 			job_given = true;
@@ -413,6 +461,12 @@ run(int argc, char **argv, int64_t start)
 	ctx->grace = inherited ? nested_grace(grace, inherited->grace) : grace;
 	if (ctx->grace < 0)
 		ctx->grace = 0;
+	if (limit_given && o.on_timeout == NULL)
+		usage_error("--on-timeout-limit: only with --on-timeout");
+	/* The hook delays the first signal, and so KILL, by no more than its
+	 * limit: by default half the grace the tree gets after it. */
+	if (!limit_given)
+		o.on_timeout_limit = ctx->grace / 2;
 
 	for (size_t i = 0; i < nenv_ops; i++) {
 		char *eq = strchr(env_ops[i], '=');
@@ -460,6 +514,8 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 	    .idle_timeout = o->idle_timeout };
 	struct run r = { .argv = o->argv, .ctx = ctx, .policy = &o->policy,
 	    .retry = o->retry, .idle_timeout = o->idle_timeout,
+	    .warnings = o->warnings, .nwarnings = o->nwarnings,
+	    .on_timeout = o->on_timeout, .on_timeout_limit = o->on_timeout_limit,
 	    .start = o->start, .on_event = speak_event, .event_arg = &sp };
 	struct outcome out;
 	int status;

@@ -157,8 +157,38 @@ speak_event(const struct event *ev, void *arg)
 		}
 		return;
 	}
+	if (ev->kind == EV_HOOK_ENDED) {
+		const struct outcome *o = ev->failed;
+		char d[40];
+		if (sp->quiet)
+			return;
+		format_duration(ev->wait, d, sizeof(d));
+		if (o->hook_killed)
+			speak_line(sp, "the --on-timeout hook was killed at its limit of %s", d);
+		else if (o->hook_code != CLD_EXITED)
+			speak_line(sp, "the --on-timeout hook died of signal %s",
+			    signal_name(o->hook_status, name, sizeof(name)));
+		else if (o->hook_status != 0)
+			speak_line(sp, "the --on-timeout hook exited with %d", o->hook_status);
+		return;
+	}
 	if (!sp->verbose)
 		return;
+	if (ev->kind == EV_WARNED || ev->kind == EV_HOOK_STARTED) {
+		char d[40];
+		format_duration(ev->wait, d, sizeof(d));
+		signal_name(ev->sig, name, sizeof(name));
+		if (ev->kind == EV_HOOK_STARTED)
+			speak_line(sp, "running the --on-timeout hook (pid %d, %s at most)",
+			    (int)ev->pid, d);
+		else if (ev->count == 1)
+			speak_line(sp, "sent %s to the command, %s before the deadline",
+			    name, d);
+		else
+			speak_line(sp, "did not send %s: less than %s was left when the "
+			    "command started", name, d);
+		return;
+	}
 	if (sp->gnu) {
 		char q[512];
 		/* GNU timeout names each signal it sends (as sig2str: EXIT for

@@ -486,6 +486,10 @@ enum event_kind {
 	EV_RETRYING,            /* attempt failed; the next one in `wait` */
 	EV_GIVING_UP,           /* attempt failed; no time left for the next */
 	EV_NOT_RETRIED,         /* attempt failed; ctxrun retry --never said so */
+	EV_WARNED,              /* --warn: sig went to COMMAND (count 1), or
+	                         * not: less than `wait` was left at its start */
+	EV_HOOK_STARTED,        /* --on-timeout: the hook runs, for `wait` at most */
+	EV_HOOK_ENDED,          /* ... and ended: failed, or killed at its limit */
 };
 
 struct event {
@@ -496,6 +500,7 @@ struct event {
 	size_t nested_told;     /* nested ctxruns told instead */
 	bool from_terminal;     /* EV_FORWARDED: relayed a terminal's signal */
 	bool attempt_timed_out; /* EV_SIGNALLED: the attempt's own timeout */
+	pid_t pid;              /* EV_HOOK_STARTED */
 	int64_t grace;          /* EV_KILLED */
 	int64_t wait;           /* EV_RETRYING */
 	int err;
@@ -526,11 +531,22 @@ struct outcome {
 	char never_cause[256];
 	int64_t retry_after;    /* ctxrun retry --after; -1: the computed wait */
 	unsigned attempt, attempts;      /* which attempt this is (retries) */
+	/* --on-timeout: whether the hook ran, how it ended (as command_code
+	 * and command_status), and whether its limit killed it. */
+	bool hook_ran, hook_killed;
+	int hook_code, hook_status;
 	int cancel_status;
 	char cancel_text[256];
 };
 
 #define FDS_NEEDED 16
+
+/* --warn=SIG@DURATION: sig to COMMAND `before` its effective deadline. */
+struct warning {
+	int sig;
+	int64_t before;
+};
+#define MAX_WARNINGS 16
 
 struct run {
 	char **argv;
@@ -539,6 +555,12 @@ struct run {
 	const struct retry_policy *retry;       /* NULL: one attempt */
 	int64_t start;          /* mono_now() when ctxrun started */
 	int64_t idle_timeout;   /* --idle-timeout; CTX_NEVER: no relay */
+	const struct warning *warnings;
+	size_t nwarnings;
+	/* --on-timeout: run through sh -c when the deadline or the idle
+	 * timeout ends the context, before the first signal; NULL: none. */
+	const char *on_timeout;
+	int64_t on_timeout_limit;
 	void (*on_event)(const struct event *, void *);
 	void *event_arg;
 };

@@ -1,7 +1,10 @@
 /*
  * Supervising COMMAND and its whole tree: one run is a small state machine.
  *
- *   RUNNING    wakes at the effective deadline
+ *   RUNNING    wakes at the effective deadline (and the idle deadline,
+ *              and when a --warn signal is due)
+ *   HOOK       the deadline passed: the --on-timeout hook looks at the tree
+ *              as it was; wakes at the hook's limit
  *   SIGNALLED  the first signal went out; wakes at the end of the grace
  *   KILLING    KILL went out; wakes to look again while anything lived
  *   DONE       nothing is left (or what is left is left on purpose)
@@ -41,7 +44,7 @@
 #include "sweep.h"
 
 enum phase {
-	PHASE_RUNNING, PHASE_SIGNALLED, PHASE_KILLING, PHASE_DONE,
+	PHASE_RUNNING, PHASE_HOOK, PHASE_SIGNALLED, PHASE_KILLING, PHASE_DONE,
 	PHASE_WAITING,          /* between attempts: nothing runs */
 };
 
@@ -76,7 +79,12 @@ struct sup {
 	int64_t last_output;            /* when the tree last wrote */
 	struct termios term_modes;      /* the real terminal's, at the start */
 	bool term_saved;
+	bool warned[MAX_WARNINGS];      /* --warn: sent (or skipped) this attempt */
+	pid_t hook;                     /* --on-timeout, while it runs */
+	bool hook_running;
 };
+
+static int export_context(struct sup *s);
 
 static void
 emit(const struct sup *s, struct event *ev)
@@ -119,6 +127,121 @@ done_message(const struct sup *s)
 	return m;
 }
 
+/* The first signal to the tree (nested ctxruns told), and the grace
+ * period starts. */
+static void
+first_signal(struct sup *s)
+{
+	struct msg tell = done_message(s);
+	tell.kind = MSG_DONE;
+	struct event ev = { .kind = EV_SIGNALLED, .cause = s->out->cause,
+	    .attempt_timed_out = s->out->attempt_timed_out };
+	sweep_first(&s->sweep, s->out->cause == DONE_SIGNAL ? s->out->signal :
+	    s->p->first_signal, &tell, &ev);
+	emit(s, &ev);
+	s->phase = PHASE_SIGNALLED;
+	s->wake = time_add(mono_now(), s->r->ctx->grace);
+}
+
+static bool
+collect_pid(struct proc *p, void *arg)
+{
+	char **list = arg, *more;
+
+	/* Within what one environment string may hold, with room to spare. */
+	if (*list != NULL && strlen(*list) > CTX_ENV_STRING_MAX / 2)
+		return false;
+	if (asprintf(&more, "%s%s%d", *list ? *list : "", *list ? " " : "",
+	    (int)p->pid) == -1)
+		return false;
+	free(*list);
+	*list = more;
+	return true;
+}
+
+/*
+ * --on-timeout: sh -c HOOK, started before the first signal so that it sees
+ * the tree as the deadline found it.  It is not of the tree: the sweeps
+ * leave it (and what it starts) alone, its output goes to ctxrun's stderr,
+ * and a ctxrun it runs is not nested in this context.  -1 if it could not
+ * start (the first signal goes out at once).
+ */
+static int
+start_hook(struct sup *s)
+{
+	const struct ctx *c = s->r->ctx;
+	char *argv[] = { "sh", "-c", (char *)s->r->on_timeout, NULL };
+	char name[32], num[24], *pids = NULL;
+	size_t depth = ctx_depth(c);
+	int err, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+	(void)tree_walk(s->self, collect_pid, &pids);
+	snprintf(num, sizeof(num), "%d", (int)s->cmd);
+	snprintf(name, sizeof(name), "CTXRUN_%zu", depth);
+	unsetenv(name);
+	if (depth > 1) {
+		snprintf(name, sizeof(name), "%zu", depth - 1);
+		setenv("CTXRUN_DEPTH", name, 1);
+	} else
+		unsetenv("CTXRUN_DEPTH");
+	setenv("CTXRUN_COMMAND_PID", num, 1);
+	setenv("CTXRUN_NAME", c->name, 1);
+	setenv("CTXRUN_CAUSE", s->out->cause == DONE_IDLE ? "idle" :
+	    "deadline exceeded", 1);
+	setenv("CTXRUN_TREE_PIDS", pids ? pids : "", 1);
+	free(pids);
+
+	struct spawn_attr attr = {
+		.child_mask = &s->sig.orig_mask,
+		.child_default = &s->sig.child_default,
+		.restore_sigchld_ign = s->sig.sigchld_was_ignored,
+		.new_pgrp = true,               /* killed as one at its limit */
+		.deathsig = SIGKILL,
+		.nofile = s->nofile_raised ? &s->nofile : NULL,
+		.stdin_fd = null,
+		.stdout_fd = STDERR_FILENO,
+		.stderr_fd = -1,
+	};
+	pid_t pid = spawn_command(argv, &attr, &err);
+
+	unsetenv("CTXRUN_COMMAND_PID");
+	unsetenv("CTXRUN_NAME");
+	unsetenv("CTXRUN_CAUSE");
+	unsetenv("CTXRUN_TREE_PIDS");
+	(void)export_context(s);        /* ours again, for later attempts */
+	if (null >= 0)
+		close(null);
+	if (pid < 0)
+		return -1;
+	s->hook = pid;
+	s->hook_running = true;
+	s->sweep.outside = pid;
+	s->out->hook_ran = true;
+	s->phase = PHASE_HOOK;
+	s->wake = time_add(mono_now(), s->r->on_timeout_limit);
+	struct event ev = { .kind = EV_HOOK_STARTED, .pid = pid,
+	    .wait = s->r->on_timeout_limit };
+	emit(s, &ev);
+	return 0;
+}
+
+/* The hook ended, or its time is up: then it is killed, with whatever it
+ * started in its group; either way the tree gets its first signal now. */
+static void
+end_hook(struct sup *s)
+{
+	struct event ev = { .kind = EV_HOOK_ENDED, .wait = s->r->on_timeout_limit };
+
+	if (s->hook_running) {
+		kill(-s->hook, SIGKILL);
+		kill(s->hook, SIGKILL);
+		s->out->hook_killed = true;
+	}
+	ev.failed = s->out;
+	emit(s, &ev);
+	first_signal(s);
+}
+
 static void
 begin_done(struct sup *s, enum done_cause cause, int received)
 {
@@ -142,16 +265,11 @@ begin_done(struct sup *s, enum done_cause cause, int received)
 	s->out->command_alive_at_done = s->cmd_running;
 	ctx_cancel(s->r->ctx, cause == DONE_DEADLINE ? CTX_DEADLINE_EXCEEDED :
 	    CTX_CANCELED, NULL);
-
-	struct msg tell = done_message(s);
-	tell.kind = MSG_DONE;
-	struct event ev = { .kind = EV_SIGNALLED, .cause = cause,
-	    .attempt_timed_out = s->out->attempt_timed_out };
-	sweep_first(&s->sweep, cause == DONE_SIGNAL ? received : s->p->first_signal,
-	    &tell, &ev);
-	emit(s, &ev);
-	s->phase = PHASE_SIGNALLED;
-	s->wake = time_add(mono_now(), s->r->ctx->grace);
+	/* A deadline passed: first a look at the tree as it is, if asked. */
+	if ((cause == DONE_DEADLINE || cause == DONE_IDLE) && s->r->on_timeout != NULL &&
+	    start_hook(s) == 0)
+		return;
+	first_signal(s);
 }
 
 /* ---- events ------------------------------------------------------------ */
@@ -169,6 +287,12 @@ reap(struct sup *s)
 			s->cmd_running = false;
 			s->out->command_code = si.si_code;
 			s->out->command_status = si.si_status;
+		}
+		if (si.si_pid == s->hook && s->hook_running) {
+			s->hook_running = false;
+			s->sweep.outside = 0;
+			s->out->hook_code = si.si_code;
+			s->out->hook_status = si.si_status;
 		}
 	}
 }
@@ -334,6 +458,10 @@ handle_signal(struct sup *s, const struct received *rv)
 			begin_done(s, DONE_SIGNAL, sig);
 			return;
 		}
+		if (s->phase == PHASE_HOOK) {
+			s->wake = 0;	/* no more waiting for the hook */
+			return;
+		}
 		if (p->tell_once)
 			return;	/* the tree was told once */
 	} else if (sigismember(&p->as_deadline, sig)) {
@@ -460,6 +588,53 @@ wake_up(struct sup *s, const struct ready *rd)
 		reap(s);
 }
 
+/* --warn: sends the warnings that are due, each once, to COMMAND only (a
+ * tree of programs that do not expect it would die of it); returns when
+ * the next one is due. */
+static int64_t
+warn(struct sup *s, int64_t deadline, int64_t now)
+{
+	int64_t next = CTX_NEVER;
+
+	for (size_t i = 0; i < s->r->nwarnings && deadline != CTX_NEVER; i++) {
+		const struct warning *w = &s->r->warnings[i];
+		int64_t at = time_add(deadline, -w->before);
+		if (s->warned[i])
+			continue;
+		if (at > now) {
+			next = at < next ? at : next;
+			continue;
+		}
+		s->warned[i] = true;
+		struct event ev = { .kind = EV_WARNED, .sig = w->sig, .wait = w->before };
+		/* Our unreaped child: its PID cannot have been reused. */
+		if (s->cmd_running && kill(s->cmd, w->sig) == 0)
+			ev.count = 1;
+		emit(s, &ev);
+	}
+	return next;
+}
+
+/* At COMMAND's start, a warning already due has come too late to be of
+ * use, and would reach a program that has not set up for it yet: it is
+ * not sent, and -v says so. */
+static void
+warnings_for_attempt(struct sup *s)
+{
+	int64_t deadline = ctx_deadline(s->r->ctx), now = mono_now();
+
+	for (size_t i = 0; i < s->r->nwarnings; i++) {
+		const struct warning *w = &s->r->warnings[i];
+		s->warned[i] = deadline != CTX_NEVER &&
+		    time_add(deadline, -w->before) <= now;
+		if (s->warned[i]) {
+			struct event ev = { .kind = EV_WARNED, .sig = w->sig,
+			    .wait = w->before };
+			emit(s, &ev);
+		}
+	}
+}
+
 /* After every wake-up: what the phase does now.  A wake-up for output
  * alone changed no child and no phase: only the idle time moved. */
 static void
@@ -501,14 +676,21 @@ advance(struct sup *s, bool output_only)
 				s->last_output = now;
 			idle_at = time_add(s->last_output, s->r->idle_timeout);
 		}
+		int64_t warn_at = warn(s, deadline, now);
 		if (deadline <= now)
 			begin_done(s, DONE_DEADLINE, 0);
 		else if (idle_at <= now)
 			begin_done(s, DONE_IDLE, 0);
-		else
+		else {
 			s->wake = idle_at < deadline ? idle_at : deadline;
+			s->wake = warn_at < s->wake ? warn_at : s->wake;
+		}
 		break;
 	}
+	case PHASE_HOOK:
+		if (!s->hook_running || s->wake <= now)
+			end_hook(s);
+		break;
 	case PHASE_SIGNALLED:
 		if (s->wake <= now)
 			enter_killing(s);
@@ -740,6 +922,7 @@ start_command(struct sup *s)
 	s->cmd_running = true;
 	s->out->started = true;
 	s->last_output = mono_now();
+	warnings_for_attempt(s);
 	s->sweep.command = s->cmd;
 	return 0;
 }

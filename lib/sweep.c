@@ -111,6 +111,9 @@ visit_first(struct proc *p, void *arg)
 	struct pass *ps = arg;
 	struct peer *n = registry_nested(ps->s->reg, p->pid);
 
+	if (p->pid == ps->s->outside)
+		return false;	/* the hook and what it started */
+
 	/* A nested ctxrun's subtree is its own to tell.  For a terminal's
 	 * signal it was told, or got it from the terminal itself. */
 	if (n != NULL && ps->to_nested) {

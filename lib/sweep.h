@@ -10,6 +10,7 @@ struct sweep {
 	bool shares_group;      /* COMMAND is in ctxrun's process group */
 	struct registry *reg;   /* nested ctxruns are told, not signalled */
 	size_t burst_max;       /* pidfds held at once, within the fd limit */
+	pid_t outside;          /* not of the tree: the --on-timeout hook */
 };
 
 /* The first signal, once to every process of the tree; nested ctxruns are

@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# Before the end: --on-timeout looks at the tree before it is signalled,
+# --warn tells COMMAND that the deadline is near.
+load helper
+
+@test "the hook runs before the first signal and sees the tree alive" {
+	run -124 "$CTXRUN" -n job -t 300ms --on-timeout "
+		echo \"hook: \$CTXRUN_NAME, \$CTXRUN_CAUSE\"
+		grep -q '^State:' /proc/\$CTXRUN_COMMAND_PID/status && echo command alive
+		for p in \$CTXRUN_TREE_PIDS; do cat /proc/\$p/cmdline | tr '\\0' ' '; echo; done | grep -c '^sleep $U'
+		touch $T/hook-done" -- sh -c "trap 'if [ -e $T/hook-done ]; then echo TERM after the hook; fi; exit 1' TERM
+			setsid sleep $U & sleep $U & wait" </dev/null
+	assert_line "hook: job, deadline exceeded"
+	assert_line "command alive"
+	assert_line 2
+	assert_line "TERM after the hook"
+	assert_line "ctxrun: job: deadline exceeded after 300ms"
+	assert_no_leftovers
+}
+
+@test "the hook writes to ctxrun's stderr, and is no nested context of this one" {
+	"$CTXRUN" -t 200ms --on-timeout 'echo out of the hook; echo "depth=${CTXRUN_DEPTH:-none}"' -- sleep "$U" >"$T/out" 2>"$T/err" </dev/null || true
+	[ ! -s "$T/out" ]
+	grep -qx "out of the hook" "$T/err"
+	grep -qx "depth=none" "$T/err"
+	run -124 "$CTXRUN" -n outer -t 1m -- "$CTXRUN" -n inner -t 200ms --on-timeout "\"$CTXRUN\" show" -- sleep "$U" </dev/null
+	assert_line --regexp '^1 outer '
+	refute_line --partial "inner deadline"
+	assert_no_leftovers
+}
+
+@test "the hook is bounded: killed at its limit, with what it started" {
+	SECONDS=0
+	run -124 "$CTXRUN" -t 200ms --on-timeout "sleep $U & setsid sleep $U & sleep $U" --on-timeout-limit 300ms -- sleep "$U" </dev/null
+	assert_line "ctxrun: sleep: the --on-timeout hook was killed at its limit of 300ms"
+	assert_line "ctxrun: sleep: deadline exceeded after 200ms"
+	[ "$SECONDS" -lt 20 ]
+	assert_no_leftovers
+}
+
+@test "the hook's limit defaults to half the grace period, and a failing hook is said" {
+	run -124 "$CTXRUN" -t 100ms -k 600ms --on-timeout "sleep $U" -- sleep "$U" </dev/null
+	assert_line "ctxrun: sleep: the --on-timeout hook was killed at its limit of 300ms"
+	run -124 "$CTXRUN" -t 100ms --on-timeout "exit 3" -- sleep "$U" </dev/null
+	assert_line "ctxrun: sleep: the --on-timeout hook exited with 3"
+	assert_no_leftovers
+}
+
+@test "a TERM while the hook runs cuts it short" {
+	"$CTXRUN" -t 100ms --on-timeout "touch $T/hook; sleep $U" -- sleep "$U" 3>&- </dev/null &
+	local pid=$!
+	wait_for '[ -e "$T/hook" ]'
+	kill -TERM $pid
+	local rc=0
+	wait $pid || rc=$?
+	[ "$rc" -eq 124 ]
+	assert_no_leftovers
+}
+
+@test "the hook runs for the idle timeout, and never for a cancel, a signal or an exit" {
+	run -124 "$CTXRUN" --idle-timeout 200ms --on-timeout 'echo "cause: $CTXRUN_CAUSE"' -- sleep "$U" </dev/null
+	assert_line "cause: idle"
+	run -124 "$CTXRUN" -t 1m --on-timeout "touch $T/ran" -- sh -c 'ctxrun_cancel() { "$CTXRUN" cancel; }; ctxrun_cancel; sleep 5' </dev/null
+	run -0 "$CTXRUN" -t 1m --on-timeout "touch $T/ran" -- true </dev/null
+	"$CTXRUN" -t 1m --on-timeout "touch $T/ran" -- sh -c "touch $T/up; exec sleep $U" 3>&- </dev/null &
+	local pid=$!
+	wait_for '[ -e "$T/up" ]'
+	kill -TERM $pid
+	wait $pid || true
+	[ ! -e "$T/ran" ]
+	assert_no_leftovers
+}
+
+@test "with retries the hook runs for each attempt that times out" {
+	run -124 "$CTXRUN" -t 1m -r 1 --retry-delay 1ms --attempt-timeout 200ms --on-timeout 'echo "hook for attempt $CTXRUN_ATTEMPT"' -- sleep "$U" </dev/null
+	assert_line "hook for attempt 1"
+	assert_line "hook for attempt 2"
+	assert_no_leftovers
+}
+
+@test "--warn reaches COMMAND once, before the deadline, and no other process" {
+	run -124 "$CTXRUN" -t 1500ms --warn USR1@1s -- sh -c "
+		trap 'echo warned' USR1
+		trap 'echo TERM; exit 1' TERM
+		sh -c 'trap \"echo child warned\" USR1; while :; do sleep 0.05; done' &
+		while :; do sleep 0.05; done" </dev/null
+	assert_line --index 0 warned
+	assert_line TERM
+	refute_line "child warned"
+	[ "$(grep -c warned <<<"$output")" -eq 1 ]
+}
+
+@test "--warn at the right time, also for an inherited deadline" {
+	# Warned 700 ms before a deadline 1 s away: not in the first 200 ms.
+	run -124 "$CTXRUN" -t 1s -- "$CTXRUN" --warn USR2@700ms -- python3 -c '
+import signal, sys, time
+start = time.monotonic()
+def on(sig, frame):
+    print("warned after %d ms" % ((time.monotonic() - start) * 1000), flush=True)
+signal.signal(signal.SIGUSR2, on)
+while True:
+    time.sleep(0.01)
+' </dev/null
+	assert_line --regexp '^warned after [0-9]+ ms$'
+	local ms
+	ms=$(sed -n 's/^warned after \([0-9]*\) ms$/\1/p' <<<"$output")
+	[ "$ms" -ge 200 ] || fail "warned after $ms ms, before the time"
+}
+
+@test "a warning already due when COMMAND starts is not sent, and -v says so" {
+	run -124 "$CTXRUN" -v -t 300ms --warn USR1@1s -- sleep "$U" </dev/null
+	assert_line "ctxrun: sleep: did not send USR1: less than 1s was left when the command started"
+	refute_line --partial "sent USR1"
+	assert_no_leftovers
+}
+
+@test "bad --warn, --on-timeout and --on-timeout-limit are refused and nothing starts" {
+	for args in --warn=USR1 --warn=NOPE@1s --warn=USR1@x --warn=@1s --warn=USR1@0 \
+		--on-timeout-limit=x "--on-timeout=x --on-timeout-limit=-1s" --on-timeout= \
+		--on-timeout-limit=1s; do
+		run -125 "$CTXRUN" $args -- touch "$T/ran"
+		[ "${#lines[@]}" -eq 1 ] || fail "$args: ${#lines[@]} lines: $output"
+		assert_output --regexp "^ctxrun: --(warn|on-timeout|on-timeout-limit): "
+	done
+	[ ! -e "$T/ran" ]
+}
