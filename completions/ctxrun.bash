@@ -17,7 +17,8 @@ _ctxrun()
     local subcommands="remaining deadline value show cancel retry timeout"
     local opts_with_arg="-t --timeout -d --deadline -s --signal -k --kill-after
         -e --env -u --unset --value -n --name -r --retries --attempt-timeout
-        --retry-on --retry-delay --retry-max-delay --idle-timeout"
+        --retry-on --retry-delay --retry-max-delay --idle-timeout --on-timeout
+        --on-timeout-limit --warn"
 
     if ((cword == 1)) && [[ $cur != -* ]]; then
         COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
@@ -83,7 +84,7 @@ _ctxrun()
             -t | --timeout | -d | --deadline | -s | --signal | -k | --kill-after | \
                 -e | --env | -u | --unset | --value | -n | --name | -r | --retries | \
                 --attempt-timeout | --retry-on | --retry-delay | --retry-max-delay | \
-                --idle-timeout)
+                --idle-timeout | --on-timeout | --on-timeout-limit | --warn)
                 ((i++))
                 ;;
             -*) ;;
@@ -112,9 +113,15 @@ _ctxrun()
             COMPREPLY=($(compgen -W 'timeout signal any' -- "$cur"))
             return
             ;;
+        --warn)
+            # SIG@DURATION: the signal, then the duration is typed.
+            COMPREPLY=($(compgen -W "$(_ctxrun_signals)" -S @ -- "$cur"))
+            compopt -o nospace
+            return
+            ;;
         -t | --timeout | -d | --deadline | -k | --kill-after | --value | -n | --name | \
             -r | --retries | --attempt-timeout | --retry-delay | --retry-max-delay | \
-            --idle-timeout)
+            --idle-timeout | --on-timeout | --on-timeout-limit)
             return
             ;;
     esac
@@ -124,7 +131,8 @@ _ctxrun()
             --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
             --preserve-status --foreground -r --retries= --attempt-timeout=
             --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
-            --replay-stdin --idle-timeout= --job-deadline
+            --replay-stdin --idle-timeout= --job-deadline --on-timeout=
+            --on-timeout-limit= --warn=
             -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return

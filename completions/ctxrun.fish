@@ -34,7 +34,8 @@ end
 function __ctxrun_command_index
     set -l ops (__ctxrun_operands 1 -t -d -s -k -e -u -n -r --timeout --deadline \
         --signal --kill-after --env --unset --value --name --retries \
-        --attempt-timeout --retry-on --retry-delay --retry-max-delay --idle-timeout)
+        --attempt-timeout --retry-on --retry-delay --retry-max-delay --idle-timeout \
+        --on-timeout --on-timeout-limit --warn)
     test (count $ops) -gt 0; and echo $ops[1]
 end
 
@@ -76,6 +77,9 @@ complete -c ctxrun -n __ctxrun_in_options -l retry-on -x -a 'timeout signal any'
 complete -c ctxrun -n __ctxrun_in_options -l retry-delay -x -d 'First wait between attempts'
 complete -c ctxrun -n __ctxrun_in_options -l retry-max-delay -x -d 'Longest wait between attempts'
 complete -c ctxrun -n __ctxrun_in_options -l idle-timeout -x -d 'Done after this long without output'
+complete -c ctxrun -n __ctxrun_in_options -l on-timeout -x -d 'Shell command run before the tree is signalled'
+complete -c ctxrun -n __ctxrun_in_options -l on-timeout-limit -x -d 'How long the hook may take'
+complete -c ctxrun -n __ctxrun_in_options -l warn -x -a 'USR1@ USR2@ INT@ TERM@ HUP@ ALRM@ QUIT@ WINCH@' -d 'SIG@DURATION: SIG to COMMAND before the deadline'
 complete -c ctxrun -n __ctxrun_in_options -l no-retry-jitter -d 'Wait exactly the delay'
 complete -c ctxrun -n __ctxrun_in_options -l replay-stdin -d 'Read stdin once, give each attempt its bytes'
 # Its MARGIN is optional and only after '=': nothing to offer for it.

@@ -45,6 +45,10 @@ fish_complete() {
 	assert_line --all
 	run bash_complete ctxrun --idle-timeout 1m gre
 	assert_line grep
+	run bash_complete ctxrun --warn US
+	assert_line USR1@
+	run bash_complete ctxrun --on-timeout 'echo hi' --warn USR1@1s gre
+	assert_line grep
 	run bash_complete ctxrun -t 5 -- ls --al
 	assert_line --all
 	run bash_complete ctxrun -t 5 ls --al
@@ -84,6 +88,8 @@ fish_complete() {
 	assert_output --partial "ctxrun --retry-delay="
 	run zsh_complete 'ctxrun --idle'
 	assert_output --partial "ctxrun --idle-timeout="
+	run zsh_complete 'ctxrun --on-timeout-l'
+	assert_output --partial "ctxrun --on-timeout-limit="
 	run zsh_complete 'ctxrun --job-d'
 	assert_output --partial "ctxrun --job-deadline"
 	run zsh_complete 'ctxrun --job-deadline=10s ls --al'
@@ -112,6 +118,8 @@ fish_complete() {
 	run fish_complete 'ctxrun --replay'
 	assert_output --regexp '^--replay-stdin'
 	run fish_complete 'ctxrun --idle-timeout 1m gre'
+	assert_line --regexp '^grep'
+	run fish_complete 'ctxrun --on-timeout-limit 1s --warn USR1@1s gre'
 	assert_line --regexp '^grep'
 	run fish_complete 'ctxrun --job-d'
 	assert_output --regexp '^--job-deadline'
