@@ -123,6 +123,8 @@ speak_event(const struct event *ev, void *arg)
 	struct speaker *sp = arg;
 	char name[16], grace[40];
 
+	if (ev->kind == EV_ATTEMPT_STARTED)
+		return;	/* nothing to say: the command speaks for itself */
 	if (ev->kind == EV_TREE_UNREADABLE) {
 		speak_line(sp, "cannot read the process tree: %s", strerror(ev->err));
 		return;

@@ -397,7 +397,7 @@ int parse_retry_on(const char *s, struct retry_policy *rp, ctx_err *err);
 /* The wait before attempt n + 1 (n >= 1): see RETRIES in ctxrun(1). */
 int64_t retry_wait(const struct retry_policy *rp, unsigned n);
 
-/* What supervise() tells its caller as it goes (for --verbose). */
+/* What supervise() tells its caller as it goes (for --verbose, --report). */
 enum event_kind {
 	EV_SIGNALLED,           /* the first signal went to the tree */
 	EV_FORWARDED,           /* a received signal was passed on */
@@ -406,6 +406,8 @@ enum event_kind {
 	EV_RETRYING,            /* attempt failed; the next one in `wait` */
 	EV_GIVING_UP,           /* attempt failed; no time left for the next */
 	EV_NOT_RETRIED,         /* attempt failed; ctxrun retry --never said so */
+	EV_ATTEMPT_STARTED,     /* COMMAND started: attempt of attempts (1 of 1
+	                         * without retries) */
 };
 
 struct event {
@@ -419,7 +421,8 @@ struct event {
 	int64_t grace;          /* EV_KILLED */
 	int64_t wait;           /* EV_RETRYING */
 	int err;
-	unsigned attempt, attempts;      /* EV_RETRYING, EV_GIVING_UP */
+	unsigned attempt, attempts;      /* EV_RETRYING, EV_GIVING_UP,
+	                                  * EV_NOT_RETRIED, EV_ATTEMPT_STARTED */
 	const struct outcome *failed;    /* ... how that attempt ended */
 };
 
