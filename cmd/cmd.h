@@ -18,7 +18,26 @@ int cmd_show(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
 #include <stdbool.h>
+#include <stddef.h>
 #include "../lib/ctxrun.h"
+
+/* ---- json.c: JSON text in memory --------------------------------------- */
+
+struct json {
+	char *buf;              /* NUL-terminated text, NULL while empty */
+	size_t len, cap;
+	bool failed;            /* out of memory: the text is incomplete */
+};
+
+void json_raw(struct json *j, const char *s);
+void json_printf(struct json *j, const char *fmt, ...) __printflike(2, 3);
+/* s as a JSON string, whatever its bytes (see json.c); NULL is null. */
+void json_string(struct json *j, const char *s);
+void json_free(struct json *j);
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none. */
+size_t utf8_len(const unsigned char *s);
+
 
 /* What a command line hands to the run: the policy and how to speak. */
 struct invocation {
