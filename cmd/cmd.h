@@ -38,7 +38,6 @@ void json_free(struct json *j);
  * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none. */
 size_t utf8_len(const unsigned char *s);
 
-
 /* What a command line hands to the run: the policy and how to speak. */
 struct invocation {
 	char **argv;
@@ -49,6 +48,7 @@ struct invocation {
 	const char *prog;       /* GNU: the name messages start with */
 	const struct retry_policy *retry;   /* NULL: one attempt */
 	int64_t start;
+	const char *report;     /* --report=FILE, NULL: none */
 };
 
 /* Runs inv->argv under ctx (freed here), or 124 if its deadline has passed;
@@ -75,14 +75,64 @@ struct speaker {
 void speak_line(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
 /* The supervisor's events, as --verbose says them. */
 void speak_event(const struct event *ev, void *sp);
-/* Says how the run ended and returns the exit status; or dies of a signal
- * as COMMAND did. */
-int conclude(struct speaker *sp, const struct outcome *o, char **argv,
-    bool preserve, bool wait_tree);
+/* How ctxrun ends, decided before it does: a report is written between the
+ * decision and the exit. */
+struct ending {
+	int status;             /* the exit status, when signal is 0 */
+	int signal;             /* ctxrun dies of it (die_of), as COMMAND did */
+	char cause[1024];       /* what ctxrun says of the end, "" if nothing */
+};
+
+/* Says how the run ended (unless quiet) and fills *end; does not exit. */
+void conclude(struct speaker *sp, const struct outcome *o, char **argv,
+    bool preserve, bool wait_tree, struct ending *end);
 /* Dies of sig (no core dump), so that the caller sees the same wait status
  * it would have seen without ctxrun. */
 void __dead2 die_of(int sig);
 /* GNU timeout's command line; argv[0] is "timeout". */
 int cmd_timeout(int argc, char **argv, int64_t start);
+
+/* ---- report.c: --report=FILE, one JSON line per run ------------------- */
+
+struct report_attempt {
+	unsigned n;
+	int64_t start, end;     /* mono_now(); end 0 while it runs */
+	const char *outcome;    /* how it ended, once end is set */
+	int code, status;       /* COMMAND's end: CLD_EXITED ..., and status */
+};
+
+struct report_signal {
+	int64_t at;
+	int sig;
+	size_t processes, nested;
+	const char *why;
+};
+
+struct report {
+	const char *path;
+	const struct ctx *ctx;
+	char **argv;
+	bool wait_tree;         /* --wait: as conclude reads the outcome */
+	int64_t start;          /* mono_now() when ctxrun started */
+	int64_t wall_offset;    /* wall_now() - mono_now(), taken once */
+	int64_t deadline;       /* the run's effective deadline, CTX_NEVER */
+	const char *deadline_owner;
+	struct report_attempt *attempts;
+	size_t nattempts;
+	struct report_signal *signals;
+	size_t nsignals, signals_omitted;
+	size_t leftovers;       /* signalled when COMMAND had exited */
+};
+
+/* Before the run: what it is, and its deadline before retries move it. */
+void report_begin(struct report *r, const char *path, const struct ctx *ctx,
+    char **argv, int64_t start, bool wait_tree);
+/* The supervisor's events, as they come. */
+void report_event(struct report *r, const struct event *ev);
+/* Appends the run's line to the file, locked, in one write: 0, or -1 with
+ * errno.  o: how supervise() ended; end: how ctxrun will. */
+int report_write(struct report *r, const struct outcome *o,
+    const struct ending *end);
+void report_free(struct report *r);
 
 #endif
