@@ -307,8 +307,9 @@ build(struct json *j, const struct report *r, const struct outcome *o,
 	json_raw(j, ",\"deadline\":");
 	if (r->deadline == CTX_NEVER)
 		json_raw(j, "null");
-	else
-		instant(j, r, r->deadline);
+	else	/* To the nearest millisecond: it went from the wall clock to the
+		 * monotonic one and back, and -d 08:00:00Z is not 07:59:59.999Z. */
+		instant(j, r, time_add(r->deadline, NS_PER_MS / 2));
 	json_raw(j, ",\"deadline_owner\":");
 	json_string(j, r->deadline_owner);
 	json_raw(j, ",\"outcome\":");
