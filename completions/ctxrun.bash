@@ -11,15 +11,16 @@ _ctxrun_signals()
 
 _ctxrun()
 {
-    local cur prev words cword
+    local cur prev words cword split
     _init_completion -s || return
 
     local subcommands="remaining deadline value show cancel retry timeout"
     local opts_with_arg="-t --timeout -d --deadline -s --signal -k --kill-after
         -e --env -u --unset --value -n --name -r --retries --attempt-timeout
-        --retry-on --retry-delay --retry-max-delay"
+        --retry-on --retry-delay --retry-max-delay --report"
 
-    if ((cword == 1)) && [[ $cur != -* ]]; then
+    # --opt=VALUE as the first word is split into prev and cur: a value.
+    if ((cword == 1)) && [[ $cur != -* && $split != true ]]; then
         COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
         compopt -o default 2>/dev/null
         COMPREPLY+=($(compgen -c -- "$cur" | sort -u))
@@ -82,7 +83,8 @@ _ctxrun()
             -*=*) ;;
             -t | --timeout | -d | --deadline | -s | --signal | -k | --kill-after | \
                 -e | --env | -u | --unset | --value | -n | --name | -r | --retries | \
-                --attempt-timeout | --retry-on | --retry-delay | --retry-max-delay)
+                --attempt-timeout | --retry-on | --retry-delay | --retry-max-delay | \
+                --report)
                 ((i++))
                 ;;
             -*) ;;
@@ -111,6 +113,10 @@ _ctxrun()
             COMPREPLY=($(compgen -W 'timeout signal any' -- "$cur"))
             return
             ;;
+        --report)
+            _filedir
+            return
+            ;;
         -t | --timeout | -d | --deadline | -k | --kill-after | --value | -n | --name | \
             -r | --retries | --attempt-timeout | --retry-delay | --retry-max-delay)
             return
@@ -122,7 +128,7 @@ _ctxrun()
             --kill-after= -e --env= -u --unset= --value= -n --name= -w --wait
             --preserve-status --foreground -r --retries= --attempt-timeout=
             --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
-            --replay-stdin
+            --replay-stdin --report=
             -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return

@@ -34,7 +34,7 @@ end
 function __ctxrun_command_index
     set -l ops (__ctxrun_operands 1 -t -d -s -k -e -u -n -r --timeout --deadline \
         --signal --kill-after --env --unset --value --name --retries \
-        --attempt-timeout --retry-on --retry-delay --retry-max-delay)
+        --attempt-timeout --retry-on --retry-delay --retry-max-delay --report)
     test (count $ops) -gt 0; and echo $ops[1]
 end
 
@@ -77,6 +77,7 @@ complete -c ctxrun -n __ctxrun_in_options -l retry-delay -x -d 'First wait betwe
 complete -c ctxrun -n __ctxrun_in_options -l retry-max-delay -x -d 'Longest wait between attempts'
 complete -c ctxrun -n __ctxrun_in_options -l no-retry-jitter -d 'Wait exactly the delay'
 complete -c ctxrun -n __ctxrun_in_options -l replay-stdin -d 'Read stdin once, give each attempt its bytes'
+complete -c ctxrun -n __ctxrun_in_options -l report -r -F -d 'Append a JSON line on the run to FILE'
 complete -c ctxrun -n __ctxrun_in_options -s v -l verbose -d 'Report every signal sent'
 complete -c ctxrun -n __ctxrun_in_options -s q -l quiet -d 'Say nothing when the context ends COMMAND'
 complete -c ctxrun -n __ctxrun_in_options -s h -l help -d 'Show help'
