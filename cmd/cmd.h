@@ -18,7 +18,25 @@ int cmd_show(int argc, char **argv);
 int cmd_cancel(int argc, char **argv);
 int cmd_retry(int argc, char **argv);
 #include <stdbool.h>
+#include <stddef.h>
 #include "../lib/ctxrun.h"
+
+/* ---- json.c: JSON text in memory --------------------------------------- */
+
+struct json {
+	char *buf;              /* NUL-terminated text, NULL while empty */
+	size_t len, cap;
+	bool failed;            /* out of memory: the text is incomplete */
+};
+
+void json_raw(struct json *j, const char *s);
+void json_printf(struct json *j, const char *fmt, ...) __printflike(2, 3);
+/* s as a JSON string, whatever its bytes (see json.c); NULL is null. */
+void json_string(struct json *j, const char *s);
+void json_free(struct json *j);
+/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
+ * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none. */
+size_t utf8_len(const unsigned char *s);
 
 /* What a command line hands to the run: the policy and how to speak. */
 struct invocation {
@@ -35,6 +53,7 @@ struct invocation {
 	const char *on_timeout; /* --on-timeout hook, NULL: none */
 	int64_t on_timeout_limit;
 	int64_t start;
+	const char *report;     /* --report=FILE, NULL: none */
 };
 
 /* Runs inv->argv under ctx (freed here), or 124 if its deadline has passed;
@@ -62,14 +81,68 @@ struct speaker {
 void speak_line(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
 /* The supervisor's events, as --verbose says them. */
 void speak_event(const struct event *ev, void *sp);
-/* Says how the run ended and returns the exit status; or dies of a signal
- * as COMMAND did. */
-int conclude(struct speaker *sp, const struct outcome *o, char **argv,
-    bool preserve, bool wait_tree);
+/* How ctxrun ends, decided before it does: a report is written between the
+ * decision and the exit. */
+struct ending {
+	int status;             /* the exit status, when signal is 0 */
+	int signal;             /* ctxrun dies of it (die_of), as COMMAND did */
+	char cause[1024];       /* what ctxrun says of the end, "" if nothing */
+};
+
+/* Says how the run ended (unless quiet) and fills *end; does not exit. */
+void conclude(struct speaker *sp, const struct outcome *o, char **argv,
+    bool preserve, bool wait_tree, struct ending *end);
 /* Dies of sig (no core dump), so that the caller sees the same wait status
  * it would have seen without ctxrun. */
 void __dead2 die_of(int sig);
 /* GNU timeout's command line; argv[0] is "timeout". */
 int cmd_timeout(int argc, char **argv, int64_t start);
+
+/* ---- report.c: --report=FILE, one JSON line per run ------------------- */
+
+struct report_attempt {
+	unsigned n;
+	int64_t start, end;     /* mono_now(); end 0 while it runs */
+	const char *outcome;    /* how it ended, once end is set */
+	int code, status;       /* COMMAND's end: CLD_EXITED ..., and status */
+};
+
+struct report_signal {
+	int64_t at;
+	int sig;
+	size_t processes, nested;
+	const char *why;
+};
+
+struct report {
+	const char *path;
+	const struct ctx *ctx;
+	char **argv;
+	bool wait_tree;         /* --wait: as conclude reads the outcome */
+	int64_t start;          /* mono_now() when ctxrun started */
+	int64_t wall_offset;    /* wall_now() - mono_now(), taken once */
+	int64_t deadline;       /* the run's effective deadline, CTX_NEVER */
+	const char *deadline_owner;
+	struct report_attempt *attempts;
+	size_t nattempts;
+	struct report_signal *signals;
+	size_t nsignals, signals_omitted;
+	size_t leftovers;       /* signalled when COMMAND had exited */
+	/* The last --on-timeout hook: when it ran, how it ended. */
+	int64_t hook_start, hook_end;   /* 0: it never ran */
+	int hook_code, hook_status;
+	bool hook_killed;
+};
+
+/* Before the run: what it is, and its deadline before retries move it. */
+void report_begin(struct report *r, const char *path, const struct ctx *ctx,
+    char **argv, int64_t start, bool wait_tree);
+/* The supervisor's events, as they come. */
+void report_event(struct report *r, const struct event *ev);
+/* Appends the run's line to the file, locked, in one write: 0, or -1 with
+ * errno.  o: how supervise() ended; end: how ctxrun will. */
+int report_write(struct report *r, const struct outcome *o,
+    const struct ending *end);
+void report_free(struct report *r);
 
 #endif

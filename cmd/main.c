@@ -58,6 +58,7 @@ static const char usage_text[] =
     "      --warn=SIG@DURATION    send SIG to COMMAND DURATION before the deadline\n"
     "      --job-deadline[=MARGIN]  done MARGIN (default 30s) before the end of\n"
     "                             the CI job (GitLab, Slurm, Bazel, Buildkite)\n"
+    "      --report=FILE          append a JSON line on the run to FILE\n"
     "  -v, --verbose              report every signal sent\n"
     "  -q, --quiet                say nothing when the context ends COMMAND\n"
     "  -h, --help                 show this help\n"
@@ -84,7 +85,7 @@ usage_error(const char *fmt, ...)
 enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION,
     OPT_ATTEMPT_TIMEOUT, OPT_RETRY_ON, OPT_RETRY_DELAY, OPT_RETRY_MAX_DELAY,
     OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN, OPT_IDLE_TIMEOUT, OPT_JOB_DEADLINE,
-    OPT_ON_TIMEOUT, OPT_ON_TIMEOUT_LIMIT, OPT_WARN };
+    OPT_ON_TIMEOUT, OPT_ON_TIMEOUT_LIMIT, OPT_WARN, OPT_REPORT };
 
 static const struct option long_options[] = {
 	{ "timeout", required_argument, NULL, 't' },
@@ -112,6 +113,7 @@ static const struct option long_options[] = {
 	{ "on-timeout-limit", required_argument, NULL, OPT_ON_TIMEOUT_LIMIT },
 	{ "warn", required_argument, NULL, OPT_WARN },
 	{ "job-deadline", optional_argument, NULL, OPT_JOB_DEADLINE },
+	{ "report", required_argument, NULL, OPT_REPORT },
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -403,6 +405,11 @@ run(int argc, char **argv, int64_t start)
 			job_given = true;
 			job_arg = optarg;
 			break;
+		case OPT_REPORT:
+			if (*optarg == '\0')
+				usage_error("--report: empty file name");
+			o.report = optarg;
+			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return 0;
@@ -505,6 +512,22 @@ hold_standard_descriptors(void)
 			_exit(EXIT_CTX_FAILED);	/* nothing sane is left to do */
 }
 
+/* Who hears of the supervisor's events: the speaker, and the report. */
+struct listeners {
+	struct speaker *sp;
+	struct report *report;  /* NULL without --report */
+};
+
+static void
+on_event(const struct event *ev, void *arg)
+{
+	struct listeners *l = arg;
+
+	speak_event(ev, l->sp);
+	if (l->report != NULL)
+		report_event(l->report, ev);
+}
+
 int
 run_in_context(struct invocation *o, struct ctx *ctx)
 {
@@ -512,26 +535,44 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 	    .quiet = o->quiet, .name = ctx->name, .command = o->argv[0],
 	    .ctx = ctx, .retry = o->retry, .start = o->start,
 	    .idle_timeout = o->idle_timeout };
+	bool wait_tree = o->policy.leftovers == LEFTOVERS_WAIT;
+	struct report report;
+	struct listeners ls = { .sp = &sp, .report = o->report ? &report : NULL };
 	struct run r = { .argv = o->argv, .ctx = ctx, .policy = &o->policy,
 	    .retry = o->retry, .idle_timeout = o->idle_timeout,
 	    .warnings = o->warnings, .nwarnings = o->nwarnings,
 	    .on_timeout = o->on_timeout, .on_timeout_limit = o->on_timeout_limit,
-	    .start = o->start, .on_event = speak_event, .event_arg = &sp };
+	    .start = o->start, .on_event = on_event, .event_arg = &ls };
 	struct outcome out;
-	int status;
+	struct ending end;
 
 	hold_standard_descriptors();
+	if (o->report != NULL)
+		report_begin(&report, o->report, ctx, o->argv, o->start, wait_tree);
 	if (ctx_deadline(ctx) <= mono_now() && !o->start_when_past) {
+		out = (struct outcome){ .cause = DONE_DEADLINE,
+		    .command_alive_at_done = true };
+		end = (struct ending){ .status = EXIT_CTX_DONE };
+		strlcpy(end.cause, "deadline already passed, not started",
+		    sizeof(end.cause));
 		if (!o->quiet)
-			speak_line(&sp, "deadline already passed, not started");
-		status = EXIT_CTX_DONE;
+			speak_line(&sp, "%s", end.cause);
 	} else {
 		supervise(&r, &out);
-		status = conclude(&sp, &out, o->argv, o->preserve_status,
-		    o->policy.leftovers == LEFTOVERS_WAIT);
+		conclude(&sp, &out, o->argv, o->preserve_status, wait_tree, &end);
+	}
+	/* Before ctxrun dies of COMMAND's signal, which would leave no
+	 * report; a report that cannot be written changes nothing else. */
+	if (o->report != NULL) {
+		if (report_write(&report, &out, &end) == -1)
+			speak_line(&sp, "cannot write the report to '%s': %s", o->report,
+			    strerror(errno));
+		report_free(&report);
 	}
 	ctx_free_tree(ctx);
-	return status;
+	if (end.signal != 0)
+		die_of(end.signal);
+	return end.status;
 }
 
 int

@@ -128,6 +128,8 @@ speak_event(const struct event *ev, void *arg)
 	struct speaker *sp = arg;
 	char name[16], grace[40];
 
+	if (ev->kind == EV_ATTEMPT_STARTED)
+		return;	/* nothing to say: the command speaks for itself */
 	if (ev->kind == EV_TREE_UNREADABLE) {
 		speak_line(sp, "cannot read the process tree: %s", strerror(ev->err));
 		return;
@@ -248,30 +250,31 @@ die_of(int sig)
 	_exit(128 + sig);
 }
 
-/* The line that says why nothing ran. */
+/* The line that says why nothing ran, and the exit status. */
 static int
-failed(struct speaker *sp, const struct outcome *o, char **argv)
+failed(const struct speaker *sp, const struct outcome *o, char **argv,
+    char *why, size_t len)
 {
 	switch (o->failure) {
 	case RUN_FD_LIMIT:
-		speak_failure(sp, "the limit of %d open files is too low to supervise "
+		snprintf(why, len, "the limit of %d open files is too low to supervise "
 		    "a tree (%d needed)", o->err, FDS_NEEDED);
 		return EXIT_CTX_FAILED;
 	case RUN_SETUP:
-		speak_failure(sp, "cannot set up supervision: %s", strerror(o->err));
+		snprintf(why, len, "cannot set up supervision: %s", strerror(o->err));
 		return EXIT_CTX_FAILED;
 	case RUN_FORK:
-		speak_failure(sp, "cannot start a process: %s", strerror(o->err));
+		snprintf(why, len, "cannot start a process: %s", strerror(o->err));
 		return EXIT_CTX_FAILED;
 	case RUN_EXEC:
 		if (sp->gnu) {
 			char q[512];
 			gnu_quote(argv[0], q, sizeof(q));
-			speak_failure(sp, "failed to run command %s: %s", q,
+			snprintf(why, len, "failed to run command %s: %s", q,
 			    strerror(o->err));
 		}
 		else
-			speak_failure(sp, "cannot run '%s': %s", argv[0], strerror(o->err));
+			snprintf(why, len, "cannot run '%s': %s", argv[0], strerror(o->err));
 		return o->err == ENOENT || o->err == ENOTDIR ? EXIT_NOT_FOUND :
 		    EXIT_CANNOT_RUN;
 	default:
@@ -289,55 +292,60 @@ ended_by_context(enum done_cause c)
 /* GNU timeout's exit status: 124 once timed out (unless
  * --preserve-status), 128+N for a signal, 137 when KILL was needed, and
  * its own death by COMMAND's signal when it did not time out. */
-static int
-conclude_gnu(const struct outcome *o, bool preserve)
+static void
+conclude_gnu(const struct outcome *o, bool preserve, struct ending *end)
 {
 	bool timed_out = ended_by_context(o->cause);
 	int status = o->command_status;
 
 	if (!o->started) {
 		if (o->cause == DONE_SIGNAL)
-			die_of(o->signal);
-		return EXIT_CTX_DONE;
+			end->signal = o->signal;
+		end->status = EXIT_CTX_DONE;
+		return;
 	}
 	if (o->command_code != CLD_EXITED) {
-		if (!timed_out)
-			die_of(o->command_status);
+		if (!timed_out) {
+			end->signal = o->command_status;
+			return;
+		}
 		if (o->command_status == SIGKILL)
 			preserve = true;
 		status = 128 + o->command_status;
 	}
 	if (timed_out && !preserve)
-		return o->cause == DONE_CANCEL ? o->cancel_status : EXIT_CTX_DONE;
-	return status;
+		end->status = o->cause == DONE_CANCEL ? o->cancel_status : EXIT_CTX_DONE;
+	else
+		end->status = status;
 }
 
+/* What ctxrun says when the context ended COMMAND. */
 static void
-say_why(struct speaker *sp, const struct outcome *o)
+say_why(const struct speaker *sp, const struct outcome *o, char *buf, size_t len)
 {
 	const struct ctx *c = sp->ctx, *owner = ctx_deadline_owner(c);
 	char d[40];
 
 	switch (o->cause) {
 	case DONE_CANCEL:
-		speak_line(sp, "cancelled: %s", o->cancel_text[0] ? o->cancel_text :
+		snprintf(buf, len, "cancelled: %s", o->cancel_text[0] ? o->cancel_text :
 		    "ctxrun cancel");
 		break;
 	case DONE_PARENT_CANCEL:
-		speak_line(sp, "cancelled by the enclosing context '%s'",
+		snprintf(buf, len, "cancelled by the enclosing context '%s'",
 		    c->parent ? c->parent->name : "?");
 		break;
 	case DONE_PARENT_GONE:
-		speak_line(sp, "cancelled: the enclosing ctxrun '%s' (pid %d) was killed",
+		snprintf(buf, len, "cancelled: the enclosing ctxrun '%s' (pid %d) was killed",
 		    c->parent ? c->parent->name : "?", c->parent ? (int)c->parent->pid : 0);
 		break;
 	case DONE_IDLE:
 		format_duration(sp->idle_timeout, d, sizeof(d));
 		if (o->attempts > 0)
-			speak_line(sp, "idle for %s (attempt %u/%u)", d, o->attempt,
+			snprintf(buf, len, "idle for %s (attempt %u/%u)", d, o->attempt,
 			    o->attempts);
 		else
-			speak_line(sp, "idle for %s", d);
+			snprintf(buf, len, "idle for %s", d);
 		break;
 	default: {
 		char attempt[40] = "";
@@ -346,7 +354,7 @@ say_why(struct speaker *sp, const struct outcome *o)
 			    o->attempt, o->attempts);
 		if (o->attempt_timed_out) {
 			format_duration(sp->retry->attempt_timeout, d, sizeof(d));
-			speak_line(sp, "attempt %u/%u timed out after %s", o->attempt,
+			snprintf(buf, len, "attempt %u/%u timed out after %s", o->attempt,
 			    o->attempts, d);
 			break;
 		}
@@ -354,42 +362,57 @@ say_why(struct speaker *sp, const struct outcome *o)
 		int64_t budget = ctx_deadline(c) - sp->start + NS_PER_MS / 2;
 		format_duration(budget - budget % NS_PER_MS, d, sizeof(d));
 		if (owner == c && o->attempts > 0)
-			speak_line(sp, "deadline exceeded after %s (attempt %u/%u)", d,
+			snprintf(buf, len, "deadline exceeded after %s (attempt %u/%u)", d,
 			    o->attempt, o->attempts);
 		else if (owner == c)
-			speak_line(sp, "deadline exceeded after %s", d);
+			snprintf(buf, len, "deadline exceeded after %s", d);
 		else
-			speak_line(sp, "deadline exceeded after %s (inherited from '%s'%s)",
+			snprintf(buf, len, "deadline exceeded after %s (inherited from '%s'%s)",
 			    d, owner->name, attempt);
 	}
 	}
 }
 
-int
-conclude(struct speaker *sp, const struct outcome *o, char **argv,
-    bool preserve, bool wait_tree)
+/* ctxrun's status, or the signal it dies of; the cause is what it says. */
+static void
+decide(struct speaker *sp, const struct outcome *o, bool preserve,
+    bool wait_tree, struct ending *end)
 {
-	if (o->failure != RUN_OK)
-		return failed(sp, o, argv);
-	if (sp->gnu)
-		return conclude_gnu(o, preserve);
-
 	bool ctx_ended = ended_by_context(o->cause) &&
 	    (o->command_alive_at_done || wait_tree);
 	bool exited = o->command_code == CLD_EXITED;
 
 	if (ctx_ended) {
-		if (!sp->quiet && !sp->said_last)
-			say_why(sp, o);
+		say_why(sp, o, end->cause, sizeof(end->cause));
 		if (preserve && o->started)
-			return exited ? o->command_status : 128 + o->command_status;
-		return o->cause == DONE_CANCEL ? o->cancel_status : EXIT_CTX_DONE;
+			end->status = exited ? o->command_status : 128 + o->command_status;
+		else
+			end->status = o->cause == DONE_CANCEL ? o->cancel_status :
+			    EXIT_CTX_DONE;
+	} else if (!o->started && o->cause == DONE_SIGNAL)
+		end->signal = o->signal;
+	else if (exited)
+		end->status = o->command_status;
+	else if (o->cause == DONE_SIGNAL && o->command_alive_at_done)
+		end->signal = o->signal;
+	else
+		end->signal = o->command_status;
+}
+
+void
+conclude(struct speaker *sp, const struct outcome *o, char **argv,
+    bool preserve, bool wait_tree, struct ending *end)
+{
+	*end = (struct ending){ 0 };
+	if (o->failure != RUN_OK) {
+		end->status = failed(sp, o, argv, end->cause, sizeof(end->cause));
+		speak_failure(sp, "%s", end->cause);
+	} else if (sp->gnu)
+		conclude_gnu(o, preserve, end);
+	else {
+		decide(sp, o, preserve, wait_tree, end);
+		/* "no time left for attempt N" said it already. */
+		if (end->cause[0] != '\0' && !sp->quiet && !sp->said_last)
+			speak_line(sp, "%s", end->cause);
 	}
-	if (!o->started && o->cause == DONE_SIGNAL)
-		die_of(o->signal);
-	if (exited)
-		return o->command_status;
-	if (o->cause == DONE_SIGNAL && o->command_alive_at_done)
-		die_of(o->signal);
-	die_of(o->command_status);
 }

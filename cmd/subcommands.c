@@ -98,69 +98,6 @@ cmd_value(int argc, char **argv)
 	return v != NULL ? 0 : 1;
 }
 
-/* Length of the well-formed UTF-8 sequence at s (RFC 3629: no overlong
- * forms, no surrogates, nothing above U+10FFFF), or 0 if there is none. */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n;
-
-	if (s[0] < 0x80)
-		return 1;
-	if (s[0] >= 0xc2 && s[0] <= 0xdf)
-		n = 2;
-	else if (s[0] >= 0xe0 && s[0] <= 0xef) {
-		n = 3;
-		lo = s[0] == 0xe0 ? 0xa0 : 0x80;
-		hi = s[0] == 0xed ? 0x9f : 0xbf;
-	} else if (s[0] >= 0xf0 && s[0] <= 0xf4) {
-		n = 4;
-		lo = s[0] == 0xf0 ? 0x90 : 0x80;
-		hi = s[0] == 0xf4 ? 0x8f : 0xbf;
-	} else
-		return 0;
-	if (s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
-}
-
-/* Bytes as a JSON string, always valid UTF-8 JSON text: quote, backslash
- * and control characters escaped, well-formed UTF-8 passed through as it
- * is, and each byte that is not part of well-formed UTF-8 written as the
- * lone surrogate escape \udcXX (0x80 <= XX <= 0xff), as Python's
- * "surrogateescape" does: a reader can tell it from any character and get
- * the bytes back; a strict one shows U+FFFD instead. */
-static void
-json_string(const char *str)
-{
-	const unsigned char *s = (const unsigned char *)str;
-
-	putchar('"');
-	while (*s != '\0') {
-		size_t n = utf8_len(s);
-		if (*s == '"' || *s == '\\')
-			printf("\\%c", *s);
-		else if (*s == '\n')
-			fputs("\\n", stdout);
-		else if (*s == '\t')
-			fputs("\\t", stdout);
-		else if (*s < 0x20 || *s == 0x7f)
-			printf("\\u%04x", *s);
-		else if (n == 2 && s[0] == 0xc2 && s[1] < 0xa0)
-			printf("\\u%04x", s[1]);	/* C1 controls: NEL, CSI... */
-		else if (n == 0)
-			printf("\\udc%02x", *s);
-		else
-			fwrite(s, 1, n, stdout);
-		s += n == 0 ? 1 : n;
-	}
-	putchar('"');
-}
-
 /* Bytes for a one-line text listing: C-style escapes for the unprintable. */
 static void
 text_string(const char *s)
@@ -189,7 +126,7 @@ text_string(const char *s)
 }
 
 static void
-show_level(const struct ctx *c, size_t depth, bool json)
+show_level(const struct ctx *c, size_t depth, struct json *j)
 {
 	int64_t d = ctx_deadline(c);
 	char when[40], left[40];
@@ -199,26 +136,27 @@ show_level(const struct ctx *c, size_t depth, bool json)
 		int64_t l = d - mono_now();
 		format_duration(l > 0 ? l / NS_PER_MS * NS_PER_MS : 0, left, sizeof(left));
 	}
-	if (json) {
-		printf("%s{\"depth\":%zu,\"name\":", depth > 1 ? "," : "", depth);
-		json_string(c->name);
-		printf(",\"pid\":%d,\"deadline\":", (int)c->pid);
+	if (j != NULL) {
+		json_printf(j, "%s{\"depth\":%zu,\"name\":", depth > 1 ? "," : "", depth);
+		json_string(j, c->name);
+		json_printf(j, ",\"pid\":%d,\"deadline\":", (int)c->pid);
 		if (d == CTX_NEVER)
-			printf("null,\"remaining_ms\":null");
+			json_raw(j, "null,\"remaining_ms\":null");
 		else
-			printf("\"%s\",\"remaining_ms\":%" PRId64, when,
+			json_printf(j, "\"%s\",\"remaining_ms\":%" PRId64, when,
 			    d > mono_now() ? (d - mono_now()) / NS_PER_MS : 0);
 		if (c->attempts > 0)
-			printf(",\"attempt\":%u,\"attempts\":%u", c->attempt, c->attempts);
-		printf(",\"values\":{");
+			json_printf(j, ",\"attempt\":%u,\"attempts\":%u", c->attempt,
+			    c->attempts);
+		json_raw(j, ",\"values\":{");
 		for (size_t i = 0; i < c->nvalues; i++) {
 			if (i > 0)
-				putchar(',');
-			json_string(c->values[i].key);
-			putchar(':');
-			json_string(c->values[i].val);
+				json_raw(j, ",");
+			json_string(j, c->values[i].key);
+			json_raw(j, ":");
+			json_string(j, c->values[i].val);
 		}
-		printf("}}");
+		json_raw(j, "}}");
 		return;
 	}
 	printf("%zu ", depth);
@@ -237,12 +175,12 @@ show_level(const struct ctx *c, size_t depth, bool json)
 }
 
 static void
-show_chain(const struct ctx *c, bool json)
+show_chain(const struct ctx *c, struct json *j)
 {
 	if (c == NULL)
 		return;
-	show_chain(c->parent, json);
-	show_level(c, ctx_depth(c), json);
+	show_chain(c->parent, j);
+	show_level(c, ctx_depth(c), j);
 }
 
 int
@@ -250,13 +188,19 @@ cmd_show(int argc, char **argv)
 {
 	bool json = one_flag(argc, argv, "--json");
 	struct ctx *c = inherited(argv[0]);
+	struct json j = { 0 };
 
 	if (json)
-		putchar('[');
-	show_chain(c, json);
-	if (json)
-		puts("]");
+		json_raw(&j, "[");
+	show_chain(c, json ? &j : NULL);
 	ctx_free_tree(c);
+	if (json) {
+		json_raw(&j, "]");
+		if (j.failed)
+			usage_error("show: out of memory");
+		puts(j.buf);
+		json_free(&j);
+	}
 	return 0;
 }
 

@@ -11,16 +11,17 @@ _ctxrun_signals()
 
 _ctxrun()
 {
-    local cur prev words cword
+    local cur prev words cword split
     _init_completion -s || return
 
     local subcommands="remaining deadline value show cancel retry timeout"
     local opts_with_arg="-t --timeout -d --deadline -s --signal -k --kill-after
         -e --env -u --unset --value -n --name -r --retries --attempt-timeout
         --retry-on --retry-delay --retry-max-delay --idle-timeout --on-timeout
-        --on-timeout-limit --warn"
+        --on-timeout-limit --warn --report"
 
-    if ((cword == 1)) && [[ $cur != -* ]]; then
+    # --opt=VALUE as the first word is split into prev and cur: a value.
+    if ((cword == 1)) && [[ $cur != -* && $split != true ]]; then
         COMPREPLY=($(compgen -W "$subcommands" -- "$cur"))
         compopt -o default 2>/dev/null
         COMPREPLY+=($(compgen -c -- "$cur" | sort -u))
@@ -84,7 +85,7 @@ _ctxrun()
             -t | --timeout | -d | --deadline | -s | --signal | -k | --kill-after | \
                 -e | --env | -u | --unset | --value | -n | --name | -r | --retries | \
                 --attempt-timeout | --retry-on | --retry-delay | --retry-max-delay | \
-                --idle-timeout | --on-timeout | --on-timeout-limit | --warn)
+                --idle-timeout | --on-timeout | --on-timeout-limit | --warn | --report)
                 ((i++))
                 ;;
             -*) ;;
@@ -119,6 +120,10 @@ _ctxrun()
             compopt -o nospace
             return
             ;;
+        --report)
+            _filedir
+            return
+            ;;
         -t | --timeout | -d | --deadline | -k | --kill-after | --value | -n | --name | \
             -r | --retries | --attempt-timeout | --retry-delay | --retry-max-delay | \
             --idle-timeout | --on-timeout | --on-timeout-limit)
@@ -132,7 +137,7 @@ _ctxrun()
             --preserve-status --foreground -r --retries= --attempt-timeout=
             --retry-on= --retry-delay= --retry-max-delay= --no-retry-jitter
             --replay-stdin --idle-timeout= --job-deadline --on-timeout=
-            --on-timeout-limit= --warn=
+            --on-timeout-limit= --warn= --report=
             -v --verbose -q --quiet -h --help --version --' -- "$cur"))
         [[ ${COMPREPLY-} == *= ]] && compopt -o nospace
         return

@@ -35,7 +35,7 @@ function __ctxrun_command_index
     set -l ops (__ctxrun_operands 1 -t -d -s -k -e -u -n -r --timeout --deadline \
         --signal --kill-after --env --unset --value --name --retries \
         --attempt-timeout --retry-on --retry-delay --retry-max-delay --idle-timeout \
-        --on-timeout --on-timeout-limit --warn)
+        --on-timeout --on-timeout-limit --warn --report)
     test (count $ops) -gt 0; and echo $ops[1]
 end
 
@@ -84,6 +84,7 @@ complete -c ctxrun -n __ctxrun_in_options -l no-retry-jitter -d 'Wait exactly th
 complete -c ctxrun -n __ctxrun_in_options -l replay-stdin -d 'Read stdin once, give each attempt its bytes'
 # Its MARGIN is optional and only after '=': nothing to offer for it.
 complete -c ctxrun -n __ctxrun_in_options -l job-deadline -d "Done MARGIN before the CI job's end"
+complete -c ctxrun -n __ctxrun_in_options -l report -r -F -d 'Append a JSON line on the run to FILE'
 complete -c ctxrun -n __ctxrun_in_options -s v -l verbose -d 'Report every signal sent'
 complete -c ctxrun -n __ctxrun_in_options -s q -l quiet -d 'Say nothing when the context ends COMMAND'
 complete -c ctxrun -n __ctxrun_in_options -s h -l help -d 'Show help'

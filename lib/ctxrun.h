@@ -477,7 +477,7 @@ int parse_retry_on(const char *s, struct retry_policy *rp, ctx_err *err);
 /* The wait before attempt n + 1 (n >= 1): see RETRIES in ctxrun(1). */
 int64_t retry_wait(const struct retry_policy *rp, unsigned n);
 
-/* What supervise() tells its caller as it goes (for --verbose). */
+/* What supervise() tells its caller as it goes (for --verbose, --report). */
 enum event_kind {
 	EV_SIGNALLED,           /* the first signal went to the tree */
 	EV_FORWARDED,           /* a received signal was passed on */
@@ -490,6 +490,8 @@ enum event_kind {
 	                         * not: less than `wait` was left at its start */
 	EV_HOOK_STARTED,        /* --on-timeout: the hook runs, for `wait` at most */
 	EV_HOOK_ENDED,          /* ... and ended: failed, or killed at its limit */
+	EV_ATTEMPT_STARTED,     /* COMMAND started: attempt of attempts (1 of 1
+	                         * without retries) */
 };
 
 struct event {
@@ -504,7 +506,8 @@ struct event {
 	int64_t grace;          /* EV_KILLED */
 	int64_t wait;           /* EV_RETRYING */
 	int err;
-	unsigned attempt, attempts;      /* EV_RETRYING, EV_GIVING_UP */
+	unsigned attempt, attempts;      /* EV_RETRYING, EV_GIVING_UP,
+	                                  * EV_NOT_RETRIED, EV_ATTEMPT_STARTED */
 	const struct outcome *failed;    /* ... how that attempt ended */
 };
 

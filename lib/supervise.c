@@ -1213,6 +1213,10 @@ attempts(struct sup *s)
 		}
 		if (start_command(s) == -1)
 			return;
+		/* When each attempt began, for a report of the run. */
+		struct event started = { .kind = EV_ATTEMPT_STARTED, .attempt = n,
+		    .attempts = rp != NULL ? rp->retries + 1 : 1 };
+		emit(s, &started);
 		loop(s);
 		if (s->relaying)
 			drain_relay(s);

@@ -25,7 +25,9 @@ check 124 "$CTXRUN" -q -t 0.5 -- "$CTXRUN" -q -n inner --value B=2 -- sh -c 'sle
 check 0 "$CTXRUN" -t 10 --value A=1 -- sh -c "$VG --error-exitcode=99 $CTXRUN remaining && $VG --error-exitcode=99 $CTXRUN deadline --epoch && $VG --error-exitcode=99 $CTXRUN value A && $VG --error-exitcode=99 $CTXRUN show --json"
 check 124 "$CTXRUN" -q -- sh -c "$VG --error-exitcode=99 $CTXRUN cancel --cause done; sleep 30"
 check 125 "$CTXRUN" -t 1x true
+check 3 "$CTXRUN" -q --report=/tmp/ctxrun-vg-report.$$ -r 1 --retry-delay 0 --value A=1 -- sh -c "sleep 30 & exit 3"
+check 0 "$CTXRUN" --report=/nonexistent/r -- true
 check 1 "$CTXRUN" -q -r 2 --retry-delay 0 --replay-stdin -- sh -c 'exit 1'
 check 124 "$CTXRUN" -q -t 2 -r 1 --attempt-timeout 0.2 --retry-delay 0 -- sh -c "$CTXRUN retry --after 0; sleep 1"
-rm -f /tmp/ctxrun-vg.$$
+rm -f /tmp/ctxrun-vg.$$ /tmp/ctxrun-vg-report.$$
 exit $fail

@@ -67,6 +67,13 @@ fish_complete() {
 	assert_output "--preserve-status"
 	run bash_complete ctxrun timeout 5 ls --al
 	assert_line --all
+	touch "$T/report.jsonl"
+	run bash_complete ctxrun --report "$T/repo"
+	assert_output "$T/report.jsonl"
+	run bash_complete ctxrun --report="$T/repo"
+	assert_output "$T/report.jsonl"
+	run bash_complete ctxrun --report "$T/report.jsonl" gre
+	assert_line grep
 }
 
 @test "zsh: options, values, subcommands, then the command and its arguments" {
@@ -100,6 +107,9 @@ fish_complete() {
 	assert_output --partial "--verbose  -- report each signal sent"
 	run zsh_complete 'ctxrun timeout -k 1 5 ls --al'
 	assert_output --partial "--almost-all"
+	touch "$T/report.jsonl"
+	run zsh_complete "ctxrun --report=$T/repo"
+	assert_output --partial "ctxrun --report=$T/report.jsonl"
 }
 
 @test "fish: options, values, subcommands, then the command and its arguments" {
@@ -136,6 +146,11 @@ fish_complete() {
 	assert_output --regexp '^--preserve-status'
 	run fish_complete 'ctxrun timeout 5 ls --al'
 	assert_line --regexp '^--all'
+	touch "$T/report.jsonl"
+	run fish_complete "ctxrun --report $T/repo"
+	assert_output "$T/report.jsonl"
+	run fish_complete "ctxrun --report $T/report.jsonl gre"
+	assert_line --regexp '^grep'
 }
 
 @test "every long option of --help is completed by all three shells" {
