@@ -29,5 +29,7 @@ check 3 "$CTXRUN" -q --report=/tmp/ctxrun-vg-report.$$ -r 1 --retry-delay 0 --va
 check 0 "$CTXRUN" --report=/nonexistent/r -- true
 check 1 "$CTXRUN" -q -r 2 --retry-delay 0 --replay-stdin -- sh -c 'exit 1'
 check 124 "$CTXRUN" -q -t 2 -r 1 --attempt-timeout 0.2 --retry-delay 0 -- sh -c "$CTXRUN retry --after 0; sleep 1"
+check 124 "$CTXRUN" -q --idle-timeout 0.3 --on-timeout 'echo hook' --warn USR1@5s -t 10 -- sh -c 'echo hi; echo there >&2; sleep 30'
+check 0 "$CTXRUN" --idle-timeout 5 -- sh -c 'head -c 300000 /dev/zero; echo done >&2'
 rm -f /tmp/ctxrun-vg.$$ /tmp/ctxrun-vg-report.$$
 exit $fail

@@ -18,7 +18,8 @@ unset CTXRUN_JOB_DEADLINE
 setup() {
 	# Every long-lived process a test starts is "sleep $U": U is unique to
 	# this test, so leftovers are found by their command line.
-	U=$((7000000 + BATS_TEST_NUMBER * 1000 + $$ % 1000))
+	# U_BASE keeps two passes of the suite, run side by side, apart.
+	U=$((7000000 + ${U_BASE:-0} + BATS_TEST_NUMBER * 1000 + $$ % 1000))
 	export U
 	T=$BATS_TEST_TMPDIR
 	export T
