@@ -379,12 +379,15 @@ run(int argc, char **argv, int64_t start)
 			retry_opt = "--replay-stdin";
 			break;
 		case OPT_IDLE_TIMEOUT:
-			/* 0: no idle timeout, as -t 0 is no timeout. */
-			if (parse_duration(optarg, &o.idle_timeout, &err) == -1)
+		{
+			/* As -t: several combine to the shortest; 0 adds none. */
+			int64_t idle;
+			if (parse_duration(optarg, &idle, &err) == -1)
 				usage_error("--idle-timeout: %s", err.msg);
-			if (o.idle_timeout == 0)
-				o.idle_timeout = CTX_NEVER;
+			if (idle > 0 && idle < o.idle_timeout)
+				o.idle_timeout = idle;
 			break;
+		}
 		case OPT_ON_TIMEOUT:
 			if (*optarg == '\0')
 				usage_error("--on-timeout: empty command");

@@ -194,6 +194,7 @@ report_event(struct report *r, const struct event *ev)
 		r->hook_status = ev->failed->hook_status;
 		break;
 	case EV_TREE_UNREADABLE:
+	case EV_OUTPUT_FAILED:
 		break;
 	}
 }

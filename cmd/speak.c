@@ -159,6 +159,12 @@ speak_event(const struct event *ev, void *arg)
 		}
 		return;
 	}
+	if (ev->kind == EV_OUTPUT_FAILED) {
+		/* Always said: the tree can only be told EPIPE. */
+		speak_line(sp, "cannot pass on the command's output: %s; its next "
+		    "write there fails with EPIPE", strerror(ev->err));
+		return;
+	}
 	if (ev->kind == EV_HOOK_ENDED) {
 		const struct outcome *o = ev->failed;
 		char d[40];
@@ -354,8 +360,14 @@ say_why(const struct speaker *sp, const struct outcome *o, char *buf, size_t len
 			    o->attempt, o->attempts);
 		if (o->attempt_timed_out) {
 			format_duration(sp->retry->attempt_timeout, d, sizeof(d));
-			snprintf(buf, len, "attempt %u/%u timed out after %s", o->attempt,
-			    o->attempts, d);
+			/* --attempt-timeout without retries: one attempt, one
+			 * more deadline. */
+			if (o->attempts == 0)
+				snprintf(buf, len, "deadline exceeded after %s "
+				    "(--attempt-timeout)", d);
+			else
+				snprintf(buf, len, "attempt %u/%u timed out after %s",
+				    o->attempt, o->attempts, d);
 			break;
 		}
 		/* The budget this ctxrun had, to the millisecond. */

@@ -374,6 +374,8 @@ struct relay_channel {
 	bool sink_nonblocking;  /* a description of ctxrun's own */
 	bool stalled;           /* the destination is full: wait for POLLOUT */
 	bool gone;              /* the reader downstream went away */
+	int error;              /* why the destination failed (gone) */
+	bool error_said;
 	char *buf;              /* a copy's bytes not yet written */
 	size_t off, len;
 };
@@ -394,8 +396,11 @@ size_t relay_pump(struct relay *r, size_t i);
 /* Whether a destination is full: the tree waits for a reader, it is not
  * idle. */
 bool relay_stalled(const struct relay *r);
-/* What to poll: fds[k] is channel which[k]'s source or full destination. */
+/* What to poll (at most 4): fds[k] is channel which[k]'s source, or its
+ * destination (full, or watched for its reader going away). */
 size_t relay_pollfds(const struct relay *r, struct pollfd *fds, size_t *which);
+/* A destination that polled ready without POLLOUT: its reader is gone. */
+void relay_ready(struct relay *r, size_t i, const struct pollfd *pfd);
 /* Copies the real terminal's size to the pseudo-terminals; true if one
  * changed. */
 bool relay_resize(struct relay *r);
@@ -490,6 +495,8 @@ enum event_kind {
 	                         * not: less than `wait` was left at its start */
 	EV_HOOK_STARTED,        /* --on-timeout: the hook runs, for `wait` at most */
 	EV_HOOK_ENDED,          /* ... and ended: failed, or killed at its limit */
+	EV_OUTPUT_FAILED,       /* --idle-timeout: a destination failed with err
+	                         * (not a reader gone): output from then on is lost */
 	EV_ATTEMPT_STARTED,     /* COMMAND started: attempt of attempts (1 of 1
 	                         * without retries) */
 };

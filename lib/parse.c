@@ -70,6 +70,9 @@ parse_duration(const char *s, int64_t *out, ctx_err *err)
 
 	if (*s == '\0')
 		return ctx_fail(err, "empty duration");
+	/* "-t --" or "-t -v": an option took the next word for its value. */
+	if (*s == '-' && !isdigit((unsigned char)s[1]) && s[1] != '.')
+		return ctx_fail(err, "'%s': not a duration (is the value missing?)", s);
 	if (*s == '-')
 		return ctx_fail(err, "'%s': negative duration", s);
 	while (*p != '\0') {

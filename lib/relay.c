@@ -181,6 +181,11 @@ relay_open(struct relay *r)
 		}
 		r->n++;
 		r->tree_fd[fd] = ch->tree_end;
+		/* A reader gone before the start: closed at once, so that the
+		 * tree's first write fails, as it would have. */
+		struct pollfd pfd = { .fd = ch->sink };
+		if (poll(&pfd, 1, 0) == 1)
+			relay_ready(r, r->n - 1, &pfd);
 	}
 	return 0;
 }
@@ -203,16 +208,19 @@ relay_close(struct relay *r)
 	r->n = 0;
 }
 
-/* The reader downstream went away: the tree's next write to this channel
- * fails as it would have (EPIPE and SIGPIPE, or EIO on a terminal), with
- * nobody left to read. */
+/* The destination failed: the reader went away (err EPIPE), or a disk is
+ * full, a file too big, a terminal hung up.  Nothing more can be passed
+ * on, so the channel is closed: the tree's next write to it fails (EPIPE
+ * and SIGPIPE; EIO on a pseudo-terminal), as a write to a destination
+ * whose reader is gone would have. */
 static void
-channel_gone(struct relay_channel *ch)
+channel_gone(struct relay_channel *ch, int err)
 {
 	close(ch->src);
 	ch->src = -1;
 	ch->gone = true;
 	ch->stalled = false;
+	ch->error = err;
 }
 
 static ssize_t
@@ -236,7 +244,7 @@ flush_copy(struct relay_channel *ch)
 			return false;
 		}
 		if (w <= 0) {
-			channel_gone(ch);
+			channel_gone(ch, w < 0 ? errno : EIO);
 			return false;
 		}
 		ch->off += (size_t)w;
@@ -244,6 +252,8 @@ flush_copy(struct relay_channel *ch)
 	ch->off = ch->len = 0;
 	return true;
 }
+
+static bool resize(struct relay_channel *ch);
 
 size_t
 relay_pump(struct relay *r, size_t i)
@@ -254,6 +264,10 @@ relay_pump(struct relay *r, size_t i)
 
 	if (ch->gone)
 		return 0;
+	/* A terminal resized while ctxrun was not told (a background job
+	 * gets no SIGWINCH): its size goes with its output. */
+	if (ch->pty)
+		resize(ch);
 	ch->stalled = false;
 	while (flush_copy(ch)) {
 		if (ch->splice) {
@@ -277,7 +291,7 @@ relay_pump(struct relay *r, size_t i)
 				ch->splice = false;	/* the destination cannot */
 				continue;
 			}
-			channel_gone(ch);
+			channel_gone(ch, errno);
 			break;
 		}
 		if (ch->buf == NULL && (ch->buf = malloc(COPY_SIZE)) == NULL)
@@ -312,31 +326,54 @@ relay_pollfds(const struct relay *r, struct pollfd *fds, size_t *which)
 		const struct relay_channel *ch = &r->ch[i];
 		if (ch->gone)
 			continue;
+		if (!ch->stalled) {
+			which[k] = i;
+			fds[k++] = (struct pollfd){ .fd = ch->src, .events = POLLIN };
+		}
+		/* The destination too, for its reader going away (POLLERR on
+		 * a pipe, POLLHUP on a socket or terminal): the channel is
+		 * closed then, before the tree writes into it again. */
 		which[k] = i;
-		fds[k++] = ch->stalled ?
-		    (struct pollfd){ .fd = ch->sink, .events = POLLOUT } :
-		    (struct pollfd){ .fd = ch->src, .events = POLLIN };
+		fds[k++] = (struct pollfd){ .fd = ch->sink,
+		    .events = ch->stalled ? POLLOUT : 0 };
 	}
 	return k;
+}
+
+void
+relay_ready(struct relay *r, size_t i, const struct pollfd *pfd)
+{
+	struct relay_channel *ch = &r->ch[i];
+
+	if (ch->gone || pfd->fd != ch->sink || (pfd->revents & POLLOUT))
+		return;
+	if (pfd->revents & (POLLERR | POLLHUP))
+		channel_gone(ch, ch->pty ? EIO : EPIPE);
+}
+
+/* The real terminal's size to the pseudo-terminal, if it changed. */
+static bool
+resize(struct relay_channel *ch)
+{
+	struct winsize ws, old;
+
+	if (!ch->pty || ch->term_fd < 0 || ch->src < 0 ||
+	    ioctl(ch->term_fd, TIOCGWINSZ, &ws) == -1)
+		return false;
+	if (ioctl(ch->src, TIOCGWINSZ, &old) == 0 &&
+	    old.ws_row == ws.ws_row && old.ws_col == ws.ws_col &&
+	    old.ws_xpixel == ws.ws_xpixel && old.ws_ypixel == ws.ws_ypixel)
+		return false;
+	return ioctl(ch->src, TIOCSWINSZ, &ws) == 0;
 }
 
 bool
 relay_resize(struct relay *r)
 {
-	struct winsize ws, old;
 	bool changed = false;
 
-	for (size_t i = 0; i < r->n; i++) {
-		struct relay_channel *ch = &r->ch[i];
-		if (!ch->pty || ch->term_fd < 0 || ch->src < 0 ||
-		    ioctl(ch->term_fd, TIOCGWINSZ, &ws) == -1)
-			continue;
-		if (ioctl(ch->src, TIOCGWINSZ, &old) == 0 &&
-		    old.ws_row == ws.ws_row && old.ws_col == ws.ws_col &&
-		    old.ws_xpixel == ws.ws_xpixel && old.ws_ypixel == ws.ws_ypixel)
-			continue;
-		changed |= ioctl(ch->src, TIOCSWINSZ, &ws) == 0;
-	}
+	for (size_t i = 0; i < r->n; i++)
+		changed |= resize(&r->ch[i]);
 	return changed;
 }
 

@@ -45,6 +45,9 @@ signals_catch(struct caught_signals *cs, const struct policy *p)
 		sigaddset(&cs->set, sig);
 	}
 	sigaddset(&cs->set, SIGCHLD);
+	/* Blocked, SIGCONT still continues ctxrun; read, it says ctxrun was
+	 * stopped (the idle time must not count that). */
+	sigaddset(&cs->set, SIGCONT);
 	if (p->ignore_ttin_ttou) {
 		/* Never stopped when a background COMMAND needs the terminal. */
 		signal(SIGTTIN, SIG_IGN);

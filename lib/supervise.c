@@ -85,6 +85,7 @@ struct sup {
 };
 
 static int export_context(struct sup *s);
+static void continued(struct sup *s);
 
 static void
 emit(const struct sup *s, struct event *ev)
@@ -431,6 +432,12 @@ handle_signal(struct sup *s, const struct received *rv)
 	const struct policy *p = s->p;
 	int sig = rv->sig;
 
+	/* Taken only to be seen: continuing is the kernel's business. */
+	if (sig == SIGCONT) {
+		continued(s);
+		return;
+	}
+
 	/* Typed at the terminal: the kernel told its foreground group, ctxrun
 	 * included; the rest of the tree is told here.  Not a cancellation by
 	 * itself: COMMAND decides what Ctrl-C means. */
@@ -480,6 +487,36 @@ handle_signal(struct sup *s, const struct received *rv)
 		ev.count = 1;
 		emit(s, &ev);
 	}
+}
+
+/* A destination that failed otherwise than by its reader going away (a
+ * full disk, a file size limit): said once, as the tree cannot be told
+ * more than EPIPE. */
+static void
+output_failures(struct sup *s)
+{
+	for (size_t i = 0; i < s->relay.n; i++) {
+		struct relay_channel *ch = &s->relay.ch[i];
+		if (!ch->gone || ch->error_said || ch->error == 0 ||
+		    ch->error == EPIPE || ch->error == ECONNRESET ||
+		    (ch->pty && ch->error == EIO))
+			continue;
+		ch->error_said = true;
+		struct event ev = { .kind = EV_OUTPUT_FAILED, .err = ch->error };
+		emit(s, &ev);
+	}
+}
+
+/* Continued after a stop (Ctrl-Z then fg, or the whole group stopped): the
+ * time stopped was not the tree's silence, and the terminal may have been
+ * resized meanwhile. */
+static void
+continued(struct sup *s)
+{
+	if (!s->relaying)
+		return;
+	s->last_output = mono_now();
+	(void)relay_resize(&s->relay);
 }
 
 /* Which sources ppoll() found ready; the first polled peers are the
@@ -549,10 +586,15 @@ wake_up(struct sup *s, const struct ready *rd)
 
 	/* Output first: what the tree wrote before a signal or its exit is
 	 * passed on before ctxrun acts on them. */
-	for (size_t k = 0; k < rd->nrelay; k++)
-		if (rd->relay[k].revents != 0 &&
-		    relay_pump(&s->relay, rd->relay_ch[k]) > 0)
+	for (size_t k = 0; k < rd->nrelay; k++) {
+		if (rd->relay[k].revents == 0)
+			continue;
+		relay_ready(&s->relay, rd->relay_ch[k], &rd->relay[k]);
+		if (relay_pump(&s->relay, rd->relay_ch[k]) > 0)
 			s->last_output = mono_now();
+	}
+	if (rd->nrelay > 0)
+		output_failures(s);
 	/* Backwards: a dropped peer's place is taken by the last one, which
 	 * was read already. */
 	for (size_t i = rd->npolled; i-- > 0;)
@@ -935,7 +977,7 @@ loop(struct sup *s)
 
 	advance(s, false);
 	while (s->phase != PHASE_DONE) {
-		size_t n = 2 + (s->parent_fd >= 0) + s->relay.n + s->reg.npeers;
+		size_t n = 2 + (s->parent_fd >= 0) + 2 * s->relay.n + s->reg.npeers;
 		if (n > cap) {
 			struct pollfd *v = reallocarray(fds, n, sizeof(*v));
 			if (v != NULL) {
@@ -950,8 +992,8 @@ loop(struct sup *s)
 		bool polls_parent = s->parent_fd >= 0 && k < n;
 		if (polls_parent)
 			fds[k++] = (struct pollfd){ .fd = s->parent_fd, .events = POLLIN };
-		size_t relay_ch[2], first_relay = k, nrelay = 0;
-		if (s->relaying && k + s->relay.n <= n)
+		size_t relay_ch[4], first_relay = k, nrelay = 0;
+		if (s->relaying && k + 2 * s->relay.n <= n)
 			nrelay = relay_pollfds(&s->relay, fds + k, relay_ch);
 		k += nrelay;
 		size_t first_peer = k;
@@ -1026,13 +1068,17 @@ drain_relay(struct sup *s)
 			give_up = time_add(now, patience);
 		if (now >= give_up)
 			return;
-		struct pollfd fds[3];
-		size_t which[2], k = relay_pollfds(&s->relay, fds, which);
+		struct pollfd fds[5];
+		size_t which[4], k = relay_pollfds(&s->relay, fds, which);
 		fds[k++] = (struct pollfd){ .fd = s->sig.fd, .events = POLLIN };
 		int64_t left = give_up - now;
 		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
 		if (ppoll(fds, k, &ts, NULL) == -1 && errno != EINTR)
 			return;
+		for (size_t i = 0; i + 1 < k; i++)
+			if (fds[i].revents != 0)
+				relay_ready(&s->relay, which[i], &fds[i]);
+		output_failures(s);
 		if (fds[k - 1].revents == 0)
 			continue;
 		size_t n = signals_drain(&s->sig, rv, 64);

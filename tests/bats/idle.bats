@@ -229,3 +229,45 @@ try 2"
 	refute_line --partial "pty_run:"
 	assert_no_leftovers
 }
+
+@test "a reader gone before the next write: COMMAND dies of SIGPIPE, as without ctxrun" {
+	run bash -c "sh -c 'echo a; sleep 1; echo b' | head -n1 >/dev/null; echo \${PIPESTATUS[0]}"
+	assert_output 141
+	run bash -c "'$CTXRUN' --idle-timeout 5s -- sh -c 'echo a; sleep 1; echo b' </dev/null | head -n1 >/dev/null; echo \${PIPESTATUS[0]}"
+	assert_output 141
+	# Gone before ctxrun even started.
+	run bash -c "'$CTXRUN' --idle-timeout 5s -- sh -c 'sleep 0.5; echo a' </dev/null | true; echo \${PIPESTATUS[0]}"
+	assert_output 141
+}
+
+@test "a destination that fails otherwise (a full disk) is said, and the command's next write fails" {
+	run bash -c "'$CTXRUN' --idle-timeout 5s -- sh -c 'trap \"\" PIPE; echo a; sleep 0.5; echo b || echo \"write failed\" >&2' >/dev/full </dev/null"
+	assert_line "ctxrun: sh: cannot pass on the command's output: No space left on device; its next write there fails with EPIPE"
+	assert_line --partial "write failed"
+}
+
+@test "time stopped is not silence: stopped and continued, the run goes on" {
+	setsid "$CTXRUN" --idle-timeout 1s -- sh -c "while :; do echo tick; sleep 0.1; done; sleep $U" >"$T/out" 2>&1 </dev/null 3>&- &
+	local pid
+	wait_for '[ "$(grep -c tick "$T/out")" -ge 3 ]'
+	pid=$(pgrep -f "^$CTXRUN --idle-timeout 1s -- sh -c while")
+	kill -STOP -- -"$pid"
+	# Stopped for longer than the idle timeout, on purpose.
+	sleep 2
+	local n
+	n=$(grep -c tick "$T/out")
+	kill -CONT -- -"$pid"
+	wait_for '[ "$(grep -c tick "$T/out")" -ge $((n + 5)) ]'
+	kill -TERM "$pid"
+	wait_for '! kill -0 $pid 2>/dev/null'
+	run grep -c "idle for" "$T/out"
+	assert_output 0
+}
+
+@test "several --idle-timeout: the shortest, as for -t; a value missing is said so" {
+	run -124 "$CTXRUN" --idle-timeout 1s --idle-timeout 10s -- sleep "$U" </dev/null
+	assert_output "ctxrun: sleep: idle for 1s"
+	run -125 "$CTXRUN" --idle-timeout -- true
+	assert_output "ctxrun: --idle-timeout: '--': not a duration (is the value missing?)"
+	assert_no_leftovers
+}
