@@ -193,6 +193,9 @@ char *ctx_encode(const struct ctx *c, pid_t pid, const char *token);
  * is too big without the new variables already.  -1 with a reason. */
 int ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
     ctx_err *err);
+/* The value of NAME in envp (an environment, not necessarily environ's),
+ * or NULL. */
+const char *env_get(char *const *envp, const char *name);
 /* Percent-encoding of arbitrary bytes into [A-Za-z0-9._~/:@+,-] and %XX. */
 char *pct_encode(const char *s, size_t len);
 /* Decodes into a new string; -1 on bad escapes or an embedded NUL. */

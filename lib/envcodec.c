@@ -92,8 +92,7 @@ bad:
 	return -1;
 }
 
-/* "NAME=" at the start of an environment entry. */
-static const char *
+const char *
 env_get(char *const *envp, const char *name)
 {
 	size_t n = strlen(name);

@@ -17,17 +17,6 @@
 
 #include "ctxrun.h"
 
-static const char *
-env_value(char *const *envp, const char *name)
-{
-	size_t n = strlen(name);
-
-	for (; envp != NULL && *envp != NULL; envp++)
-		if (strncmp(*envp, name, n) == 0 && (*envp)[n] == '=')
-			return *envp + n + 1;
-	return NULL;
-}
-
 /* A whole number of units (seconds: unit NS_PER_SEC), digits only: a CI
  * writes these itself, and anything else means the variable is not what
  * ctxrun takes it for, so it is refused rather than guessed at. */
@@ -58,12 +47,12 @@ job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
 	int64_t t, at;
 	ctx_err perr;
 
-	if ((timeout = env_value(envp, "CI_JOB_TIMEOUT")) != NULL) {
+	if ((timeout = env_get(envp, "CI_JOB_TIMEOUT")) != NULL) {
 		jd->source = "gitlab-job";
 		jd->var = "CI_JOB_TIMEOUT";
 		if (whole_units("CI_JOB_TIMEOUT", timeout, NS_PER_SEC, "seconds", &t, err) == -1)
 			return -1;
-		if ((started = env_value(envp, "CI_JOB_STARTED_AT")) == NULL)
+		if ((started = env_get(envp, "CI_JOB_STARTED_AT")) == NULL)
 			return ctx_fail(err, "CI_JOB_TIMEOUT is set, but not CI_JOB_STARTED_AT "
 			    "(the start it counts from)");
 		/* RFC 3339 only: GitLab writes it so, @EPOCH is ctxrun's own. */
@@ -72,15 +61,15 @@ job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
 			    "time (2022-01-31T16:47:55Z)", started);
 		/* The end on the wall clock, then on the monotonic one. */
 		jd->deadline = time_add(mono, time_add(time_add(at, t), -wall));
-	} else if ((end = env_value(envp, "SLURM_JOB_END_TIME")) != NULL) {
+	} else if ((end = env_get(envp, "SLURM_JOB_END_TIME")) != NULL) {
 		jd->source = "slurm-job";
 		jd->var = "SLURM_JOB_END_TIME";
 		if (whole_units("SLURM_JOB_END_TIME", end, NS_PER_SEC, "seconds since the epoch",
 		    &at, err) == -1)
 			return -1;
 		jd->deadline = time_add(mono, time_add(at, -wall));
-	} else if ((timeout = env_value(envp, "TEST_TIMEOUT")) != NULL &&
-	    env_value(envp, "BUILD_WORKSPACE_DIRECTORY") == NULL) {
+	} else if ((timeout = env_get(envp, "TEST_TIMEOUT")) != NULL &&
+	    env_get(envp, "BUILD_WORKSPACE_DIRECTORY") == NULL) {
 		/* Under `bazel run` (which sets BUILD_WORKSPACE_DIRECTORY) a test
 		 * target gets TEST_TIMEOUT too, but nothing enforces it. */
 		jd->source = "bazel-test";
@@ -88,7 +77,7 @@ job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
 		if (whole_units("TEST_TIMEOUT", timeout, NS_PER_SEC, "seconds", &t, err) == -1)
 			return -1;
 		jd->deadline = time_add(start, t);
-	} else if ((timeout = env_value(envp, "BUILDKITE_TIMEOUT")) != NULL) {
+	} else if ((timeout = env_get(envp, "BUILDKITE_TIMEOUT")) != NULL) {
 		jd->source = "buildkite-job";
 		jd->var = "BUILDKITE_TIMEOUT";
 		/* Buildkite's word for a step without a timeout. */
