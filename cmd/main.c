@@ -378,8 +378,7 @@ run(int argc, char **argv, int64_t start)
 			rp.replay_stdin = true;
 			retry_opt = "--replay-stdin";
 			break;
-		case OPT_IDLE_TIMEOUT:
-		{
+		case OPT_IDLE_TIMEOUT: {
 			/* As -t: several combine to the shortest; 0 adds none. */
 			int64_t idle;
 			if (parse_duration(optarg, &idle, &err) == -1)
