@@ -73,6 +73,7 @@ struct speaker {
 	int64_t idle_timeout;
 	int64_t start;
 	bool stderr_broken;     /* a write failed: say nothing more */
+	int fd;                 /* where lines go: 0 until the first (speak.c) */
 	unsigned kill_said;
 	bool said_last;         /* "no time left for attempt N" ended the run */
 };
@@ -132,6 +133,7 @@ struct report {
 	int64_t hook_start, hook_end;   /* 0: it never ran */
 	int hook_code, hook_status;
 	bool hook_killed;
+	int hook_cut_by;
 };
 
 /* Before the run: what it is, and its deadline before retries move it. */

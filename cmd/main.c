@@ -237,6 +237,9 @@ parse_warning(const char *arg, struct warning *w)
 		usage_error("--warn: %s", err.msg);
 	if (w->sig == 0)
 		usage_error("--warn: '%s': signal 0 sends nothing", arg);
+	if (w->sig == SIGKILL || w->sig == SIGSTOP)
+		usage_error("--warn: '%s': %s cannot be caught, it warns of nothing", arg,
+		    w->sig == SIGKILL ? "KILL" : "STOP");
 	if (parse_duration(at + 1, &w->before, &err) == -1)
 		usage_error("--warn: %s", err.msg);
 	if (w->before == 0)
@@ -410,6 +413,8 @@ run(int argc, char **argv, int64_t start)
 		case OPT_REPORT:
 			if (*optarg == '\0')
 				usage_error("--report: empty file name");
+			if (strcmp(optarg, "--") == 0)
+				usage_error("--report: '--': not a file name (is the value missing?)");
 			o.report = optarg;
 			break;
 		case 'h':
@@ -476,6 +481,9 @@ run(int argc, char **argv, int64_t start)
 	 * limit: by default half the grace the tree gets after it. */
 	if (!limit_given)
 		o.on_timeout_limit = ctx->grace / 2;
+	if (o.on_timeout != NULL && o.on_timeout_limit == 0)
+		usage_error("--on-timeout: no time for the hook (with no grace period, "
+		    "-k 0, give --on-timeout-limit)");
 
 	for (size_t i = 0; i < nenv_ops; i++) {
 		char *eq = strchr(env_ops[i], '=');
@@ -555,8 +563,13 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 		out = (struct outcome){ .cause = DONE_DEADLINE,
 		    .command_alive_at_done = true };
 		end = (struct ending){ .status = EXIT_CTX_DONE };
-		strlcpy(end.cause, "deadline already passed, not started",
-		    sizeof(end.cause));
+		const struct ctx *owner = ctx_deadline_owner(ctx);
+		if (owner == ctx)
+			strlcpy(end.cause, "deadline already passed, not started",
+			    sizeof(end.cause));
+		else
+			snprintf(end.cause, sizeof(end.cause), "deadline already passed "
+			    "(inherited from '%s'), not started", owner->name);
 		if (!o->quiet)
 			speak_line(&sp, "%s", end.cause);
 	} else {

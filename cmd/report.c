@@ -184,12 +184,13 @@ report_event(struct report *r, const struct event *ev)
 			signal_sent(r, ev, "warning", now);
 		break;
 	case EV_HOOK_STARTED:
-		r->hook_start = now;
+		r->hook_start = ev->at != 0 ? ev->at : now;
 		r->hook_end = 0;
 		break;
 	case EV_HOOK_ENDED:
 		r->hook_end = now;
 		r->hook_killed = ev->failed->hook_killed;
+		r->hook_cut_by = ev->failed->hook_cut_by;
 		r->hook_code = ev->failed->hook_code;
 		r->hook_status = ev->failed->hook_status;
 		break;
@@ -304,7 +305,7 @@ hook(struct json *j, const struct report *r)
 	instant(j, r, r->hook_start);
 	json_raw(j, ",\"duration\":");
 	seconds(j, (r->hook_end ? r->hook_end : mono_now()) - r->hook_start);
-	if (r->hook_killed)
+	if (r->hook_killed || r->hook_cut_by != 0)
 		json_raw(j, ",\"exit_status\":null,\"signal\":\"KILL\"");
 	else if (r->hook_code == CLD_EXITED)
 		json_printf(j, ",\"exit_status\":%d,\"signal\":null", r->hook_status);
@@ -339,7 +340,13 @@ build(struct json *j, const struct report *r, const struct outcome *o,
 	json_raw(j, ",\"deadline\":");
 	if (r->deadline == CTX_NEVER)
 		json_raw(j, "null");
-	else	/* To the nearest millisecond: it went from the wall clock to the
+	else if (r->deadline < INT64_MIN + (INT64_C(1) << 60)) {
+		/* So far in the past that the monotonic clock could not hold it
+		 * (saturated): the earliest instant, as -d reads any older one. */
+		char buf[40];
+		format_instant(CTX_INSTANT_MIN, buf, sizeof(buf));
+		json_string(j, buf);
+	} else	/* To the nearest millisecond: it went from the wall clock to the
 		 * monotonic one and back, and -d 08:00:00Z is not 07:59:59.999Z. */
 		instant(j, r, time_add(r->deadline, NS_PER_MS / 2));
 	json_raw(j, ",\"deadline_owner\":");

@@ -9,6 +9,8 @@
  * dropped by the supervisor.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -16,10 +18,13 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../lib/ctxrun.h"
 #include "cmd.h"
+
+static void say(struct speaker *sp, const char *line, size_t n);
 
 static void
 vspeak(struct speaker *sp, bool named, const char *fmt, va_list ap)
@@ -44,12 +49,60 @@ vspeak(struct speaker *sp, bool named, const char *fmt, va_list ap)
 	if ((size_t)n > sizeof(line) - 2)
 		n = sizeof(line) - 2;
 	line[n++] = '\n';
-	ssize_t w;
-	do
-		w = write(STDERR_FILENO, line, (size_t)n);
-	while (w < 0 && errno == EINTR);
-	if (w < 0)
-		sp->stderr_broken = true;
+	say(sp, line, (size_t)n);
+}
+
+/*
+ * ctxrun never blocks on its own standard error: a reader that stopped
+ * reading (a pipe, a FIFO, a terminal on hold) would stop the deadline and
+ * every signal with it.  Those are written through a non-blocking
+ * description of ctxrun's own (the shared one stays as it is); when full,
+ * the line waits a little for room, then is dropped.
+ */
+#define SAY_PATIENCE_MS 250
+
+static int
+speaker_fd(struct speaker *sp)
+{
+	struct stat st;
+	char path[32];
+
+	if (sp->fd > 0)
+		return sp->fd;
+	sp->fd = STDERR_FILENO;
+	if (fstat(STDERR_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", STDERR_FILENO);
+		int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+		if (fd >= 0)
+			sp->fd = fd;
+	}
+	return sp->fd;
+}
+
+static void
+say(struct speaker *sp, const char *line, size_t n)
+{
+	int fd = speaker_fd(sp), waited = 0;
+
+	while (n > 0) {
+		ssize_t w = write(fd, line, n);
+		if (w > 0) {
+			line += w;
+			n -= (size_t)w;
+			continue;
+		}
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno == EAGAIN && waited < SAY_PATIENCE_MS) {
+			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+			(void)poll(&pfd, 1, 50);
+			waited += 50;
+			continue;
+		}
+		if (w < 0 && errno != EAGAIN)
+			sp->stderr_broken = true;
+		return;	/* full for too long: this line is lost */
+	}
 }
 
 void
@@ -173,6 +226,9 @@ speak_event(const struct event *ev, void *arg)
 		format_duration(ev->wait, d, sizeof(d));
 		if (o->hook_killed)
 			speak_line(sp, "the --on-timeout hook was killed at its limit of %s", d);
+		else if (o->hook_cut_by != 0)
+			speak_line(sp, "the --on-timeout hook was cut short: ctxrun received %s",
+			    signal_name(o->hook_cut_by, name, sizeof(name)));
 		else if (o->hook_code != CLD_EXITED)
 			speak_line(sp, "the --on-timeout hook died of signal %s",
 			    signal_name(o->hook_status, name, sizeof(name)));
@@ -192,6 +248,8 @@ speak_event(const struct event *ev, void *arg)
 		else if (ev->count == 1)
 			speak_line(sp, "sent %s to the command, %s before the deadline",
 			    name, d);
+		else if (ev->err == ESRCH)
+			speak_line(sp, "did not send %s: the command had exited", name);
 		else
 			speak_line(sp, "did not send %s: less than %s was left when the "
 			    "command started", name, d);
@@ -407,6 +465,10 @@ decide(struct speaker *sp, const struct outcome *o, bool preserve,
 		end->status = o->command_status;
 	else if (o->cause == DONE_SIGNAL && o->command_alive_at_done)
 		end->signal = o->signal;
+	else if (outcome_warned(o, o->command_status))
+		/* Of ctxrun's own --warn signal: not a death to pass on to the
+		 * caller as if the signal had come from outside. */
+		end->status = 128 + o->command_status;
 	else
 		end->signal = o->command_status;
 }

@@ -513,6 +513,7 @@ struct event {
 	bool from_terminal;     /* EV_FORWARDED: relayed a terminal's signal */
 	bool attempt_timed_out; /* EV_SIGNALLED: the attempt's own timeout */
 	pid_t pid;              /* EV_HOOK_STARTED */
+	int64_t at;             /* EV_HOOK_STARTED: when (mono_now()) */
 	int64_t grace;          /* EV_KILLED */
 	int64_t wait;           /* EV_RETRYING */
 	int err;
@@ -547,10 +548,19 @@ struct outcome {
 	/* --on-timeout: whether the hook ran, how it ended (as command_code
 	 * and command_status), and whether its limit killed it. */
 	bool hook_ran, hook_killed;
+	int hook_cut_by;        /* killed because this signal was received */
 	int hook_code, hook_status;
 	int cancel_status;
 	char cancel_text[256];
+	uint64_t warned_sigs;   /* --warn signals sent to COMMAND (bit N: N) */
 };
+
+/* Whether ctxrun sent sig to COMMAND as a --warn warning. */
+static inline bool
+outcome_warned(const struct outcome *o, int sig)
+{
+	return sig > 0 && sig < 64 && (o->warned_sigs >> sig) & 1;
+}
 
 #define FDS_NEEDED 16
 

@@ -82,6 +82,8 @@ struct sup {
 	bool warned[MAX_WARNINGS];      /* --warn: sent (or skipped) this attempt */
 	pid_t hook;                     /* --on-timeout, while it runs */
 	bool hook_running;
+	int64_t hook_start, hook_limit;
+	int hook_cut_by;                /* a signal received cut it short */
 };
 
 static int export_context(struct sup *s);
@@ -128,6 +130,14 @@ done_message(const struct sup *s)
 	return m;
 }
 
+/* Inside another ctxrun, which will KILL what is left at the end of its
+ * own grace period. */
+static bool
+nested(const struct sup *s)
+{
+	return s->r->ctx->parent != NULL && s->r->ctx->parent->pid > 0;
+}
+
 /* The first signal to the tree (nested ctxruns told), and the grace
  * period starts. */
 static void
@@ -141,7 +151,14 @@ first_signal(struct sup *s)
 	    s->p->first_signal, &tell, &ev);
 	emit(s, &ev);
 	s->phase = PHASE_SIGNALLED;
-	s->wake = time_add(mono_now(), s->r->ctx->grace);
+	int64_t grace = s->r->ctx->grace, now = mono_now();
+	/* Nested, the hook's time comes out of the grace: the enclosing
+	 * ctxrun's KILL comes at its own time, hook or not. */
+	if (s->out->hook_ran && nested(s)) {
+		grace -= now - s->hook_start;
+		grace = grace < 0 ? 0 : grace;
+	}
+	s->wake = time_add(now, grace);
 }
 
 static bool
@@ -203,6 +220,10 @@ start_hook(struct sup *s)
 		.stdout_fd = STDERR_FILENO,
 		.stderr_fd = -1,
 	};
+	int64_t limit = s->r->on_timeout_limit;
+	if (nested(s) && limit > c->grace)
+		limit = c->grace;
+	s->hook_start = mono_now();
 	pid_t pid = spawn_command(argv, &attr, &err);
 
 	unsetenv("CTXRUN_COMMAND_PID");
@@ -219,9 +240,10 @@ start_hook(struct sup *s)
 	s->sweep.outside = pid;
 	s->out->hook_ran = true;
 	s->phase = PHASE_HOOK;
-	s->wake = time_add(mono_now(), s->r->on_timeout_limit);
-	struct event ev = { .kind = EV_HOOK_STARTED, .pid = pid,
-	    .wait = s->r->on_timeout_limit };
+	s->hook_limit = limit;
+	s->wake = time_add(s->hook_start, limit);
+	struct event ev = { .kind = EV_HOOK_STARTED, .pid = pid, .wait = limit,
+	    .at = s->hook_start };
 	emit(s, &ev);
 	return 0;
 }
@@ -231,13 +253,18 @@ start_hook(struct sup *s)
 static void
 end_hook(struct sup *s)
 {
-	struct event ev = { .kind = EV_HOOK_ENDED, .wait = s->r->on_timeout_limit };
+	struct event ev = { .kind = EV_HOOK_ENDED, .wait = s->hook_limit,
+	    .sig = s->hook_cut_by };
 
 	if (s->hook_running) {
-		kill(-s->hook, SIGKILL);
 		kill(s->hook, SIGKILL);
-		s->out->hook_killed = true;
+		s->out->hook_killed = s->hook_cut_by == 0;
+		s->out->hook_cut_by = s->hook_cut_by;
 	}
+	/* What it left in its group goes with it; the tree's sweep does not
+	 * count those, dying. */
+	kill(-s->hook, SIGKILL);
+	s->sweep.outside_pgrp = s->hook;
 	ev.failed = s->out;
 	emit(s, &ev);
 	first_signal(s);
@@ -467,6 +494,7 @@ handle_signal(struct sup *s, const struct received *rv)
 		}
 		if (s->phase == PHASE_HOOK) {
 			s->wake = 0;	/* no more waiting for the hook */
+			s->hook_cut_by = sig;
 			return;
 		}
 		if (p->tell_once)
@@ -648,10 +676,18 @@ warn(struct sup *s, int64_t deadline, int64_t now)
 			continue;
 		}
 		s->warned[i] = true;
+		/* Late (ctxrun was stopped past the deadline too): the deadline's
+		 * own signal comes now, a warning would only race it. */
+		if (deadline <= now)
+			continue;
 		struct event ev = { .kind = EV_WARNED, .sig = w->sig, .wait = w->before };
 		/* Our unreaped child: its PID cannot have been reused. */
-		if (s->cmd_running && kill(s->cmd, w->sig) == 0)
+		if (s->cmd_running && kill(s->cmd, w->sig) == 0) {
 			ev.count = 1;
+			if (w->sig < 64)
+				s->out->warned_sigs |= UINT64_C(1) << w->sig;
+		} else
+			ev.err = ESRCH;	/* COMMAND had exited, its tree runs on */
 		emit(s, &ev);
 	}
 	return next;
@@ -964,6 +1000,8 @@ start_command(struct sup *s)
 	s->cmd_running = true;
 	s->out->started = true;
 	s->last_output = mono_now();
+	s->sweep.outside_pgrp = 0;
+	s->hook_cut_by = 0;
 	warnings_for_attempt(s);
 	s->sweep.command = s->cmd;
 	return 0;
@@ -1128,6 +1166,9 @@ worth_retrying(const struct retry_policy *rp, const struct outcome *o)
 		int st = o->command_status & 0xff;
 		return (rp->on_exit[st / 8] >> (st % 8)) & 1;
 	}
+	/* Died of a --warn signal: ended by the deadline coming. */
+	if (outcome_warned(o, o->command_status))
+		return rp->on_timeout;
 	return rp->on_signal;	/* died of a signal ctxrun did not send */
 }
 

@@ -111,7 +111,8 @@ visit_first(struct proc *p, void *arg)
 	struct pass *ps = arg;
 	struct peer *n = registry_nested(ps->s->reg, p->pid);
 
-	if (p->pid == ps->s->outside)
+	if (p->pid == ps->s->outside ||
+	    (ps->s->outside_pgrp != 0 && p->pgrp == ps->s->outside_pgrp))
 		return false;	/* the hook and what it started */
 
 	/* A nested ctxrun's subtree is its own to tell.  For a terminal's

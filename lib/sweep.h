@@ -11,6 +11,7 @@ struct sweep {
 	struct registry *reg;   /* nested ctxruns are told, not signalled */
 	size_t burst_max;       /* pidfds held at once, within the fd limit */
 	pid_t outside;          /* not of the tree: the --on-timeout hook */
+	pid_t outside_pgrp;     /* ... and its process group, killed */
 };
 
 /* The first signal, once to every process of the tree; nested ctxruns are

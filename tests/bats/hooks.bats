@@ -127,3 +127,59 @@ while True:
 	done
 	[ ! -e "$T/ran" ]
 }
+
+@test "a stderr nobody reads does not hold ctxrun up: the hook floods it, the deadline still works" {
+	mkfifo "$T/f"
+	sh -c "exec 3<'$T/f'; exec sleep $U" 3>&- &
+	local reader=$!
+	SECONDS=0
+	local rc=0
+	"$CTXRUN" -k 1 -t 300ms --on-timeout-limit 500ms --on-timeout 'head -c 200000 /dev/zero' \
+		-- sleep "$U" 2>"$T/f" </dev/null || rc=$?
+	[ "$rc" -eq 124 ]
+	[ "$SECONDS" -lt 15 ] || fail "ctxrun took $SECONDS s"
+	rc=0
+	"$CTXRUN" -v -k 1 -t 300ms -- sh -c "head -c 200000 /dev/zero >&2; sleep $U" 2>"$T/f" </dev/null || rc=$?
+	[ "$rc" -eq 124 ]
+	[ "$SECONDS" -lt 25 ] || fail "ctxrun took $SECONDS s"
+	kill "$reader"
+	wait "$reader" 2>/dev/null || true
+	assert_no_leftovers
+}
+
+@test "nested, the hook's time comes out of the grace: the inner ctxrun reports before the outer kills" {
+	run -124 "$CTXRUN" -n outer -k 2 -t 1 --report "$T/r" -- "$CTXRUN" -n inner --report "$T/r" \
+		--on-timeout "sleep $U" -- sh -c "trap '' TERM; exec sleep $U" </dev/null
+	assert_line --regexp "^ctxrun: inner: deadline exceeded after .* \(inherited from 'outer'\)$"
+	run python3 -c "import json,sys; print(' '.join(json.loads(l)['name'] for l in open(sys.argv[1])))" "$T/r"
+	assert_output "inner outer"
+	assert_no_leftovers
+}
+
+@test "a hook cut short by TERM is said so, not as killed at its limit" {
+	"$CTXRUN" -k 4 -t 200ms --on-timeout "touch $T/hook; sleep $U" -- sleep "$U" >"$T/out" 2>&1 3>&- </dev/null &
+	local pid=$!
+	wait_for '[ -e "$T/hook" ]'
+	kill -TERM $pid
+	wait $pid || true
+	run cat "$T/out"
+	assert_line "ctxrun: sleep: the --on-timeout hook was cut short: ctxrun received TERM"
+	refute_line --partial "at its limit"
+	assert_no_leftovers
+}
+
+@test "a --warn signal that ends COMMAND is ctxrun's own: exit 128+N, not retried as a signal; KILL and STOP refused" {
+	run -143 "$CTXRUN" -t 1500ms --warn TERM@1s -- sleep "$U" </dev/null
+	run -143 "$CTXRUN" -r 1 --retry-delay 1ms --retry-on signal -t 1m --attempt-timeout 1s --warn TERM@500ms -- sleep "$U" </dev/null
+	refute_output --partial "retrying"
+	run -125 "$CTXRUN" --warn KILL@1s -- true
+	assert_output "ctxrun: --warn: 'KILL@1s': KILL cannot be caught, it warns of nothing"
+	run -125 "$CTXRUN" --warn STOP@1s -- true
+	assert_no_leftovers
+}
+
+@test "-v: a warning not sent because COMMAND had exited says so" {
+	run -124 "$CTXRUN" -v -w -t 1s --warn USR1@500ms -- sh -c "sleep $U & exit 0" </dev/null
+	assert_line "ctxrun: sh: did not send USR1: the command had exited"
+	assert_no_leftovers
+}

@@ -60,12 +60,12 @@ started_sleep() {
 @test "a job deadline already past, or within the margin: 124, not started" {
 	CI_JOB_TIMEOUT=60 CI_JOB_STARTED_AT=$(ago 120) \
 		run -124 "$CTXRUN" --job-deadline -- touch "$T/started"
-	assert_output "ctxrun: touch: deadline already passed, not started"
+	assert_output "ctxrun: touch: deadline already passed (inherited from 'gitlab-job'), not started"
 	[ ! -e "$T/started" ] || fail "COMMAND was started"
 	# 20 s left, within the default margin of 30 s.
 	CI_JOB_TIMEOUT=30 CI_JOB_STARTED_AT=$(ago 10) \
 		run -124 "$CTXRUN" --job-deadline -- touch "$T/started"
-	assert_output "ctxrun: touch: deadline already passed, not started"
+	assert_output "ctxrun: touch: deadline already passed (inherited from 'gitlab-job'), not started"
 	[ ! -e "$T/started" ] || fail "COMMAND was started"
 }
 
