@@ -484,6 +484,11 @@ run(int argc, char **argv, int64_t start)
 	if (o.on_timeout != NULL && o.on_timeout_limit == 0)
 		usage_error("--on-timeout: no time for the hook (with no grace period, "
 		    "-k 0, give --on-timeout-limit)");
+	/* Nested, the hook takes its time out of the grace (see HOOK). */
+	if (inherited != NULL && inherited->pid > 0 && o.on_timeout_limit > ctx->grace)
+		o.on_timeout_limit = ctx->grace;
+	if (o.on_timeout != NULL)
+		ctx->hook_limit = o.on_timeout_limit;
 
 	for (size_t i = 0; i < nenv_ops; i++) {
 		char *eq = strchr(env_ops[i], '=');

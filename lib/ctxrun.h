@@ -119,6 +119,8 @@ struct ctx {
 	char *name;
 	int64_t deadline;       /* this node's own, CTX_NEVER if none */
 	int64_t grace;          /* first signal to KILL, after clamping */
+	int64_t hook_limit;     /* --on-timeout's limit, 0: no hook: nested
+	                         * ctxruns leave the tree alive that long */
 	struct ctx_value *values;
 	size_t nvalues;
 	/* Where this node lives when it was inherited from the environment. */

@@ -2,8 +2,9 @@
  * The context in the environment.  A ctxrun at depth N exports
  *
  *   CTXRUN_DEPTH=N
- *   CTXRUN_N=name=NAME pid=PID token=HEX grace=SECS [deadline=EPOCH
- *            mono=SECS boot=CLOCK] [v.KEY=VALUE]...
+ *   CTXRUN_N=name=NAME pid=PID token=HEX grace=SECS [hook=SECS]
+ *            [deadline=EPOCH mono=SECS boot=CLOCK] [attempt=K/N]
+ *            [v.KEY=VALUE]...
  *
  * and keeps CTXRUN_1 .. CTXRUN_N-1 from its parents.  Fields are separated
  * by one space; NAME, VALUE and CLOCK are percent-encoded, so any byte but
@@ -188,6 +189,8 @@ decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono
 		} else if (KEY("grace"))
 			ok = !have_grace && (have_grace = true) &&
 			    parse_seconds_n(v, vlen, &c->grace) == 0;
+		else if (KEY("hook"))
+			ok = c->hook_limit == 0 && parse_seconds_n(v, vlen, &c->hook_limit) == 0;
 		else if (KEY("deadline"))
 			ok = wall < 0 && parse_seconds_n(v, vlen, &wall) == 0;
 		else if (KEY("mono"))
@@ -309,6 +312,9 @@ ctx_encode(const struct ctx *c, pid_t pid, const char *token)
 	len = (size_t)snprintf(out, cap, "name=%s pid=%d token=%s grace=%" PRId64
 	    ".%09" PRId64, name, (int)pid, token, c->grace / NS_PER_SEC,
 	    c->grace % NS_PER_SEC);
+	if (c->hook_limit > 0)
+		len += (size_t)snprintf(out + len, cap - len, " hook=%" PRId64 ".%09" PRId64,
+		    c->hook_limit / NS_PER_SEC, c->hook_limit % NS_PER_SEC);
 	if (deadline != CTX_NEVER) {
 		int64_t wall = time_add(wall_now(), time_add(deadline, -mono_now()));
 		if (wall < 0)

@@ -755,6 +755,13 @@ advance(struct sup *s, bool output_only)
 			idle_at = time_add(s->last_output, s->r->idle_timeout);
 		}
 		int64_t warn_at = warn(s, deadline, now);
+		/* The deadline of an enclosing ctxrun with a hook: that ctxrun
+		 * tells this one when its hook has looked at the tree, this
+		 * subtree included; this one's own timer waits that long. */
+		const struct ctx *owner = ctx_deadline_owner(s->r->ctx);
+		if (owner != s->r->ctx && owner->hook_limit > 0 && s->parent_fd >= 0 &&
+		    !s->parent_detached && deadline != CTX_NEVER)
+			deadline = time_add(deadline, owner->hook_limit);
 		if (deadline <= now)
 			begin_done(s, DONE_DEADLINE, 0);
 		else if (idle_at <= now)

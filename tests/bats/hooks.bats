@@ -183,3 +183,13 @@ while True:
 	assert_line "ctxrun: sh: did not send USR1: the command had exited"
 	assert_no_leftovers
 }
+
+@test "an outer ctxrun's hook sees the subtree of a nested ctxrun alive, under the same deadline" {
+	run -124 "$CTXRUN" -q -k 4 -t 500ms --on-timeout "l=\$(cat $T/leaf); [ -d /proc/\$l ] && echo leaf alive || echo leaf gone" \
+		-- "$CTXRUN" -q -- sh -c "echo \$\$ >$T/leaf; exec sleep $U" </dev/null
+	assert_output "leaf alive"
+	# The nested one shows the hook's limit to its own nested ctxruns.
+	run -0 "$CTXRUN" -k 4 --on-timeout true -- sh -c 'echo "$CTXRUN_1"'
+	assert_output --partial " hook=2.000000000"
+	assert_no_leftovers
+}

@@ -39,6 +39,10 @@ static const char *malformed[][3] = {
 	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=/3", NULL },
 	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=1/", NULL },
 	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 attempt=1/2 attempt=1/2", NULL },
+	/* hook=SECS: the hook's limit, once, not negative. */
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 hook=-1", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 hook=1 hook=2", NULL },
+	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 hook=x", NULL },
 };
 
 int
@@ -62,6 +66,7 @@ main(void)
 	leaf->grace = NS_PER_SEC;
 	leaf->attempt = 2;
 	leaf->attempts = 5;
+	root->hook_limit = NS_PER_SEC / 2 + 7;
 
 	e1 = ctx_encode(root, 111, TOKEN);
 	e2 = ctx_encode(leaf, 222, TOKEN);
@@ -80,6 +85,8 @@ main(void)
 		    "attempt %u/%u", got->attempt, got->attempts);
 		CHECK(strcmp(got->token, TOKEN) == 0, "token");
 		CHECK(got->grace == NS_PER_SEC && got->parent->grace == root->grace, "grace");
+		CHECK(got->parent->hook_limit == root->hook_limit && got->hook_limit == 0,
+		    "hook %lld", (long long)got->parent->hook_limit);
 		CHECK(strcmp(ctx_value(got, "ALL"), all) == 0, "every byte but NUL survives");
 		CHECK(strcmp(ctx_value(got, "SHADOWED"), "inner") == 0, "shadowing");
 		CHECK(strcmp(ctx_value(got->parent, "SHADOWED"), "outer") == 0, "outer kept");
