@@ -325,6 +325,7 @@ struct proc {
 	bool alive;             /* not yet a zombie: a leader whose main thread
 	                         * exited shows Z while its threads run */
 	int pidfd;              /* pins the process while it is visited */
+	bool ctxrun;            /* runs this program: a ctxrun or a subcommand */
 };
 
 /* Calls visit for every descendant of self, parents before children.

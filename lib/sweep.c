@@ -125,6 +125,22 @@ visit_first(struct proc *p, void *arg)
 	}
 	if (n != NULL && (ps->tell == NULL || tell_nested(ps, n)))
 		return false;
+	/* A ctxrun that is not registered (not yet: its parent was killed
+	 * and it is registering here; or it could not reach us) still
+	 * passes the signal on to its own subtree: signalled itself, its
+	 * subtree left to it, so that nothing gets the signal twice. */
+	if (n == NULL && p->ctxrun && ps->sig != SIGKILL) {
+		if (!seen(ps, p->pid) && remember(ps, p->pid) == 0) {
+			ps->added++;
+			if (ps->skip_pgrp == 0 || p->pgrp != ps->skip_pgrp) {
+				ps->burst[ps->nburst++] = *p;
+				p->pidfd = -1;
+				if (ps->nburst == ps->s->burst_max)
+					flush_burst(ps);
+			}
+		}
+		return false;
+	}
 	if (seen(ps, p->pid) || remember(ps, p->pid) == -1)
 		return true;
 	ps->added++;

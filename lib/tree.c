@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -83,6 +84,39 @@ slurp(const char *path, char **buf, size_t *cap)
 	return n < 0 ? -1 : (ssize_t)len;
 }
 
+/*
+ * Whether pid runs this very program (a ctxrun, registered or not): its
+ * command name is ours, and so is its executable.  The name comes free
+ * with the stat line (between the first '(' and the last ')'); the
+ * executable is looked at only when the name matches.
+ */
+static bool
+same_program(pid_t pid, const char *line, const char *rparen)
+{
+	static char comm[32];
+	static struct stat exe;
+	static int known;	/* 0: not yet, 1: known, -1: cannot tell */
+	const char *lparen = strchr(line, '(');
+	char path[64];
+	struct stat st;
+
+	if (known == 0) {
+		int fd = open("/proc/self/comm", O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, comm, sizeof(comm) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		known = n > 1 && stat("/proc/self/exe", &exe) == 0 ? 1 : -1;
+		if (known == 1)
+			comm[n - 1] = '\0';	/* the newline */
+	}
+	if (known != 1 || lparen == NULL || rparen <= lparen ||
+	    (size_t)(rparen - lparen - 1) != strlen(comm) ||
+	    memcmp(lparen + 1, comm, strlen(comm)) != 0)
+		return false;
+	snprintf(path, sizeof(path), "/proc/%d/exe", (int)pid);
+	return stat(path, &st) == 0 && st.st_dev == exe.st_dev && st.st_ino == exe.st_ino;
+}
+
 /* state, ppid, pgrp and num_threads from /proc/PID/stat. */
 static int
 read_stat(pid_t pid, struct proc *p, long *nthreads, char **buf, size_t *cap)
@@ -103,6 +137,7 @@ read_stat(pid_t pid, struct proc *p, long *nthreads, char **buf, size_t *cap)
 	p->ppid = (pid_t)f[0];
 	p->pgrp = (pid_t)f[1];
 	*nthreads = f[16];
+	p->ctxrun = same_program(pid, *buf, s);
 	return 0;
 }
 
