@@ -220,9 +220,8 @@ start_hook(struct sup *s)
 		.stdout_fd = STDERR_FILENO,
 		.stderr_fd = -1,
 	};
+	/* Nested, the limit is at most the grace (cmd/main.c). */
 	int64_t limit = s->r->on_timeout_limit;
-	if (nested(s) && limit > c->grace)
-		limit = c->grace;
 	s->hook_start = mono_now();
 	pid_t pid = spawn_command(argv, &attr, &err);
 
