@@ -15,6 +15,7 @@
 #include <sys/cdefs.h>
 #include <sys/resource.h>
 #include <sys/types.h>
+#include <termios.h>
 
 #define CTX_NEVER INT64_MAX
 /* The most attempts a run may make (--retries at most one less). */
@@ -384,6 +385,7 @@ struct relay_channel {
 	bool error_said;
 	char *buf;              /* a copy's bytes not yet written */
 	size_t off, len;
+	struct termios modes_seen;      /* a pty's, as last copied */
 };
 
 struct relay {

@@ -113,6 +113,7 @@ open_pty(struct relay_channel *ch, int fd)
 		t.c_oflag &= ~(tcflag_t)OPOST;
 		(void)tcsetattr(ch->tree_end, TCSANOW, &t);
 	}
+	(void)tcgetattr(ch->tree_end, &ch->modes_seen);
 	if (ioctl(fd, TIOCGWINSZ, &ws) == 0)
 		(void)ioctl(ch->src, TIOCSWINSZ, &ws);
 	ch->pty = true;
@@ -255,6 +256,34 @@ flush_copy(struct relay_channel *ch)
 
 static bool resize(struct relay_channel *ch);
 
+/*
+ * A program that sets the terminal's input modes through its standard
+ * output (curses: cbreak, no echo) sets the pseudo-terminal's; its
+ * keyboard input comes through the real terminal.  What it changed there
+ * is copied to the real terminal when it next writes (a curses program
+ * draws right after): input and local modes and control characters; not
+ * the output modes, which the real terminal applies for the
+ * pseudo-terminal.  Only in the foreground, where the program itself
+ * could have set them.
+ */
+static void
+mirror_modes(struct relay_channel *ch)
+{
+	struct termios now, real;
+
+	if (ch->term_fd < 0 || tcgetattr(ch->tree_end, &now) == -1 ||
+	    (now.c_iflag == ch->modes_seen.c_iflag && now.c_lflag == ch->modes_seen.c_lflag &&
+	    memcmp(now.c_cc, ch->modes_seen.c_cc, sizeof(now.c_cc)) == 0))
+		return;
+	ch->modes_seen = now;
+	if (tcgetpgrp(ch->term_fd) != getpgrp() || tcgetattr(ch->term_fd, &real) == -1)
+		return;
+	real.c_iflag = now.c_iflag;
+	real.c_lflag = now.c_lflag;
+	memcpy(real.c_cc, now.c_cc, sizeof(real.c_cc));
+	(void)tcsetattr(ch->term_fd, TCSANOW, &real);
+}
+
 size_t
 relay_pump(struct relay *r, size_t i)
 {
@@ -265,9 +294,12 @@ relay_pump(struct relay *r, size_t i)
 	if (ch->gone)
 		return 0;
 	/* A terminal resized while ctxrun was not told (a background job
-	 * gets no SIGWINCH): its size goes with its output. */
-	if (ch->pty)
+	 * gets no SIGWINCH): its size goes with its output; and modes set
+	 * through the pseudo-terminal go to the keyboard's terminal. */
+	if (ch->pty) {
 		resize(ch);
+		mirror_modes(ch);
+	}
 	ch->stalled = false;
 	while (flush_copy(ch)) {
 		if (ch->splice) {

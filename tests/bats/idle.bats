@@ -271,3 +271,15 @@ try 2"
 	assert_output "ctxrun: --idle-timeout: '--': not a duration (is the value missing?)"
 	assert_no_leftovers
 }
+
+@test "through a terminal: input modes set through stdout (as curses does) reach the keyboard's terminal" {
+	run pty_run limit:20 'expect:ready' 'send:x' 'expect:key x' -- \
+		"$CTXRUN" --idle-timeout 10s -- sh -c '
+			stty -icanon -echo min 1 <&1; echo ready
+			k=$(dd bs=1 count=1 2>/dev/null); echo "key $k"
+			stty icanon echo <&1; echo done'
+	assert_line --partial "key x"
+	assert_line done
+	assert_line "exit 0"
+	refute_line --partial "pty_run:"
+}
