@@ -78,6 +78,9 @@ struct speaker {
 	bool said_last;         /* "no time left for attempt N" ended the run */
 };
 
+/* What could not be written yet (stderr full), given up to patience_ms
+ * more: at exit. */
+void speak_flush(struct speaker *sp, int patience_ms);
 /* One line on stderr, prefixed in the speaker's dialect. */
 void speak_line(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
 /* The supervisor's events, as --verbose says them. */

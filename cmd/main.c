@@ -393,6 +393,8 @@ run(int argc, char **argv, int64_t start)
 		case OPT_ON_TIMEOUT:
 			if (*optarg == '\0')
 				usage_error("--on-timeout: empty command");
+			if (strcmp(optarg, "--") == 0)
+				usage_error("--on-timeout: '--': not a command (is the value missing?)");
 			o.on_timeout = optarg;
 			break;
 		case OPT_ON_TIMEOUT_LIMIT:
@@ -589,7 +591,11 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 			    strerror(errno));
 		report_free(&report);
 	}
+	/* Lines a full stderr held back, given a moment: the tree is reaped,
+	 * but a nested ctxrun's parent KILLs it at its own time. */
+	bool nested = ctx->parent != NULL && ctx->parent->pid > 0;
 	ctx_free_tree(ctx);
+	speak_flush(&sp, nested ? 100 : 1000);
 	if (end.signal != 0)
 		die_of(end.signal);
 	return end.status;

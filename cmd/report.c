@@ -340,7 +340,7 @@ build(struct json *j, const struct report *r, const struct outcome *o,
 	json_raw(j, ",\"deadline\":");
 	if (r->deadline == CTX_NEVER)
 		json_raw(j, "null");
-	else if (r->deadline < INT64_MIN + (INT64_C(1) << 60)) {
+	else if (r->deadline < INT64_MIN + (INT64_C(1) << 58)) {
 		/* So far in the past that the monotonic clock could not hold it
 		 * (saturated): the earliest instant, as -d reads any older one. */
 		char buf[40];

@@ -56,10 +56,14 @@ vspeak(struct speaker *sp, bool named, const char *fmt, va_list ap)
  * ctxrun never blocks on its own standard error: a reader that stopped
  * reading (a pipe, a FIFO, a terminal on hold) would stop the deadline and
  * every signal with it.  Those are written through a non-blocking
- * description of ctxrun's own (the shared one stays as it is); when full,
- * the line waits a little for room, then is dropped.
+ * description of ctxrun's own (the shared one stays as it is).  What does
+ * not fit waits in memory, in order, and goes out with the next line or at
+ * exit (speak_flush); only past PENDING_MAX is a line dropped.
  */
-#define SAY_PATIENCE_MS 250
+#define PENDING_MAX 65536
+
+static char pending[PENDING_MAX];
+static size_t npending;
 
 static int
 speaker_fd(struct speaker *sp)
@@ -79,29 +83,56 @@ speaker_fd(struct speaker *sp)
 	return sp->fd;
 }
 
+/* Writes what it can without waiting; returns how much went out. */
+static size_t
+put(struct speaker *sp, const char *buf, size_t n)
+{
+	size_t done = 0;
+
+	while (done < n) {
+		ssize_t w = write(speaker_fd(sp), buf + done, n - done);
+		if (w > 0)
+			done += (size_t)w;
+		else if (w < 0 && errno == EINTR)
+			continue;
+		else {
+			if (w < 0 && errno != EAGAIN)
+				sp->stderr_broken = true;
+			break;
+		}
+	}
+	return done;
+}
+
+static void
+flush_pending(struct speaker *sp)
+{
+	size_t done = npending ? put(sp, pending, npending) : 0;
+
+	memmove(pending, pending + done, npending - done);
+	npending -= done;
+}
+
 static void
 say(struct speaker *sp, const char *line, size_t n)
 {
-	int fd = speaker_fd(sp), waited = 0;
+	flush_pending(sp);
+	size_t done = npending == 0 && !sp->stderr_broken ? put(sp, line, n) : 0;
+	if (done < n && !sp->stderr_broken && npending + (n - done) <= PENDING_MAX) {
+		memcpy(pending + npending, line + done, n - done);
+		npending += n - done;
+	}
+}
 
-	while (n > 0) {
-		ssize_t w = write(fd, line, n);
-		if (w > 0) {
-			line += w;
-			n -= (size_t)w;
-			continue;
-		}
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0 && errno == EAGAIN && waited < SAY_PATIENCE_MS) {
-			struct pollfd pfd = { .fd = fd, .events = POLLOUT };
-			(void)poll(&pfd, 1, 50);
-			waited += 50;
-			continue;
-		}
-		if (w < 0 && errno != EAGAIN)
-			sp->stderr_broken = true;
-		return;	/* full for too long: this line is lost */
+void
+speak_flush(struct speaker *sp, int patience_ms)
+{
+	for (int waited = 0; npending > 0 && !sp->stderr_broken; waited += 20) {
+		flush_pending(sp);
+		if (npending == 0 || waited >= patience_ms)
+			break;
+		struct pollfd pfd = { .fd = speaker_fd(sp), .events = POLLOUT };
+		(void)poll(&pfd, 1, 20);
 	}
 }
 

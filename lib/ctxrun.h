@@ -377,6 +377,7 @@ struct relay_channel {
 	int sink;               /* the destination, non-blocking if our own */
 	int term_fd;            /* a pty's real terminal (sink), else -1 */
 	bool pty, socket;
+	bool named_fifo;        /* a FIFO whose reader may come back */
 	bool splice;            /* moved by splice(2), not copied */
 	bool sink_nonblocking;  /* a description of ctxrun's own */
 	bool stalled;           /* the destination is full: wait for POLLOUT */

@@ -304,7 +304,9 @@ char *
 ctx_encode(const struct ctx *c, pid_t pid, const char *token)
 {
 	char *name = pct_encode(c->name, strlen(c->name)), *out = NULL;
-	size_t cap = strlen(name ? name : "") + 200, len = 0;
+	/* The fixed fields take at most about 330 bytes: room for all of
+	 * them; values grow the buffer as they come. */
+	size_t cap = strlen(name ? name : "") + 512, len = 0;
 	int64_t deadline = ctx_deadline(c);
 
 	if (name == NULL || (out = malloc(cap)) == NULL)

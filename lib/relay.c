@@ -92,6 +92,17 @@ own_sink(int fd, bool reopen, bool *nonblocking)
 	return s >= 0 ? s : fcntl(fd, F_DUPFD_CLOEXEC, 3);
 }
 
+/* A pipe(2), not a FIFO with a name ("pipe:[INODE]" in /proc). */
+static bool
+anonymous_pipe(int fd)
+{
+	char path[32], target[16];
+
+	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+	ssize_t n = readlink(path, target, sizeof(target));
+	return n >= 6 && memcmp(target, "pipe:[", 6) == 0;
+}
+
 /* A pseudo-terminal that looks like the terminal on fd. */
 static int
 open_pty(struct relay_channel *ch, int fd)
@@ -147,6 +158,9 @@ open_channel(struct relay_channel *ch, int fd)
 		ch->splice = !ch->socket;
 		ch->sink = own_sink(fd, S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode),
 		    &ch->sink_nonblocking);
+		/* A named FIFO's reader can come back, and a write then
+		 * reaches it: only a failed write closes that channel. */
+		ch->named_fifo = S_ISFIFO(st.st_mode) && !anonymous_pipe(fd);
 	}
 	if (ch->sink < 0 || fcntl(ch->src, F_SETFL, O_NONBLOCK) == -1)
 		return -1;
@@ -185,7 +199,7 @@ relay_open(struct relay *r)
 		/* A reader gone before the start: closed at once, so that the
 		 * tree's first write fails, as it would have. */
 		struct pollfd pfd = { .fd = ch->sink };
-		if (poll(&pfd, 1, 0) == 1)
+		if (!ch->named_fifo && poll(&pfd, 1, 0) == 1)
 			relay_ready(r, r->n - 1, &pfd);
 	}
 	return 0;
@@ -365,9 +379,11 @@ relay_pollfds(const struct relay *r, struct pollfd *fds, size_t *which)
 		/* The destination too, for its reader going away (POLLERR on
 		 * a pipe, POLLHUP on a socket or terminal): the channel is
 		 * closed then, before the tree writes into it again. */
-		which[k] = i;
-		fds[k++] = (struct pollfd){ .fd = ch->sink,
-		    .events = ch->stalled ? POLLOUT : 0 };
+		if (ch->stalled || !ch->named_fifo) {
+			which[k] = i;
+			fds[k++] = (struct pollfd){ .fd = ch->sink,
+			    .events = ch->stalled ? POLLOUT : 0 };
+		}
 	}
 	return k;
 }

@@ -503,9 +503,13 @@ handle_signal(struct sup *s, const struct received *rv)
 		return;
 	}
 	/* A resized terminal: the pseudo-terminal of the relay first, so
-	 * that COMMAND finds the new size when it is told. */
+	 * that COMMAND finds the new size when it is told (again: the
+	 * terminal told it first, while its stdout still had the old size).
+	 * Without the relay, a COMMAND in our group needs no second one. */
 	if (sig == SIGWINCH && s->relaying)
 		(void)relay_resize(&s->relay);
+	else if (sig == SIGWINCH && rv->code == SI_KERNEL && s->shares_group)
+		return;
 	if (p->forward_to_tree) {
 		sweep_forward(&s->sweep, sig, &ev);
 		emit(s, &ev);
@@ -542,7 +546,12 @@ continued(struct sup *s)
 {
 	if (!s->relaying)
 		return;
-	s->last_output = mono_now();
+	/* Stopped past a wake-up it would have had: the silence meanwhile
+	 * was not the tree's.  A SIGCONT sent to a ctxrun that was not
+	 * stopped (by the tree, say) misses nothing, and resets nothing. */
+	int64_t now = mono_now();
+	if (s->phase == PHASE_RUNNING && now > s->wake)
+		s->last_output = now;
 	(void)relay_resize(&s->relay);
 }
 

@@ -193,3 +193,27 @@ while True:
 	assert_output --partial " hook=2.000000000"
 	assert_no_leftovers
 }
+
+@test "retries, a hook and a deadline together: the context stays whole for nested ctxruns" {
+	run -0 "$CTXRUN" -t 1m -r 1 --value A=1 --on-timeout true -- sh -c '"$CTXRUN" value A && "$CTXRUN" remaining >/dev/null && echo fine'
+	assert_output "1
+fine"
+}
+
+@test "a full stderr: ctxrun's lines wait in memory, never hold it up, and come out when the reader reads" {
+	mkfifo "$T/f"
+	sh -c "exec 3<'$T/f'; exec sleep $U" 3>&- &
+	local reader=$! rc=0
+	SECONDS=0
+	# The FIFO filled, then twenty 'attempt failed' lines into it.
+	head -c 65536 /dev/zero >"$T/f"
+	"$CTXRUN" -r 20 --retry-delay 1ms --retry-max-delay 1ms -- false 2>"$T/f" </dev/null || rc=$?
+	[ "$rc" -eq 1 ]
+	[ "$SECONDS" -lt 10 ] || fail "took $SECONDS s"
+	kill "$reader"
+	wait "$reader" 2>/dev/null || true
+	# A slow reader gets the lines late, but gets them.
+	run bash -c "'$CTXRUN' -t 300ms -- sh -c 'head -c 70000 /dev/zero >&2; exec sleep $U' 2>&1 </dev/null | { sleep 1; tr -d '\\0'; }"
+	assert_output "ctxrun: sh: deadline exceeded after 300ms"
+	assert_no_leftovers
+}

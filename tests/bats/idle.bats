@@ -283,3 +283,18 @@ try 2"
 	assert_line "exit 0"
 	refute_line --partial "pty_run:"
 }
+
+@test "a FIFO whose reader comes back: the next write reaches the new reader, as without ctxrun" {
+	mkfifo "$T/ff"
+	{ head -n1 "$T/ff" >/dev/null; cat "$T/ff" >"$T/got"; } 3>&- &
+	local readers=$! rc=0
+	"$CTXRUN" --idle-timeout 5s -- sh -c "echo a; sleep 0.6; echo b; exit 3" >"$T/ff" </dev/null || rc=$?
+	[ "$rc" -eq 3 ]
+	wait "$readers"
+	[ "$(cat "$T/got")" = b ]
+}
+
+@test "a SIGCONT from the tree does not make a silent tree look active" {
+	run -124 "$CTXRUN" --idle-timeout 1s -t 30s -- sh -c "while :; do kill -CONT \$PPID; sleep 0.2; done" </dev/null
+	assert_output "ctxrun: sh: idle for 1s"
+}

@@ -67,6 +67,8 @@ main(void)
 	leaf->attempt = 2;
 	leaf->attempts = 5;
 	root->hook_limit = NS_PER_SEC / 2 + 7;
+	/* Every field at once (found truncated by an adversarial tester). */
+	leaf->hook_limit = 123 * NS_PER_SEC + 456789;
 
 	e1 = ctx_encode(root, 111, TOKEN);
 	e2 = ctx_encode(leaf, 222, TOKEN);
@@ -85,7 +87,8 @@ main(void)
 		    "attempt %u/%u", got->attempt, got->attempts);
 		CHECK(strcmp(got->token, TOKEN) == 0, "token");
 		CHECK(got->grace == NS_PER_SEC && got->parent->grace == root->grace, "grace");
-		CHECK(got->parent->hook_limit == root->hook_limit && got->hook_limit == 0,
+		CHECK(got->parent->hook_limit == root->hook_limit &&
+		    got->hook_limit == leaf->hook_limit,
 		    "hook %lld", (long long)got->parent->hook_limit);
 		CHECK(strcmp(ctx_value(got, "ALL"), all) == 0, "every byte but NUL survives");
 		CHECK(strcmp(ctx_value(got, "SHADOWED"), "inner") == 0, "shadowing");
