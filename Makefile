@@ -145,12 +145,14 @@ stress-short: build/ctxrun
 # deadline, a grace period, a process to go), and one after the other they
 # took most of the six minutes check may take.  Each pass marks its
 # processes apart (U_BASE in tests/bats/helper.bash).  The sanitizer pass
-# prints when it is done; started with &, the shell ignores INT and QUIT
-# in it, which ctxrun would keep ignored: they are put back.
+# prints when it is done.  Started with & the shell ignores INT and QUIT,
+# and so does a make run from a background job; ctxrun would keep them
+# ignored, and the scenarios of Ctrl-C would fail: they are put back.
 check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man valgrind
 	@BATS_TEST_TIMEOUT=90 U_BASE=500000 CTXRUN=$(CURDIR)/build/asan/ctxrun \
 		env --default-signal=INT,QUIT bats $(SAN_SCENARIOS) > build/asan-bats.log 2>&1 & san=$$!; \
-	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun bats --timing tests/bats; rel=$$?; \
+	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun \
+		env --default-signal=INT,QUIT bats --timing tests/bats; rel=$$?; \
 	wait $$san; asan=$$?; \
 	echo "== the same scenarios on the sanitizer build:"; cat build/asan-bats.log; \
 	[ $$rel -eq 0 ] && [ $$asan -eq 0 ]
