@@ -765,9 +765,10 @@ advance(struct sup *s, bool output_only)
 		int64_t warn_at = warn(s, deadline, now);
 		/* The deadline of an enclosing ctxrun with a hook: that ctxrun
 		 * tells this one when its hook has looked at the tree, this
-		 * subtree included; this one's own timer waits that long. */
+		 * subtree included (or signals it, not registered); this one's
+		 * own timer waits that long. */
 		const struct ctx *owner = ctx_deadline_owner(s->r->ctx);
-		if (owner != s->r->ctx && owner->hook_limit > 0 && s->parent_fd >= 0 &&
+		if (owner != s->r->ctx && owner->hook_limit > 0 &&
 		    !s->parent_detached && deadline != CTX_NEVER)
 			deadline = time_add(deadline, owner->hook_limit);
 		if (deadline <= now)
