@@ -134,9 +134,7 @@ struct report {
 	size_t leftovers;       /* signalled when COMMAND had exited */
 	/* The last --on-timeout hook: when it ran, how it ended. */
 	int64_t hook_start, hook_end;   /* 0: it never ran */
-	int hook_code, hook_status;
-	bool hook_killed;
-	int hook_cut_by;
+	struct hook_result hook;
 };
 
 /* Before the run: what it is, and its deadline before retries move it. */

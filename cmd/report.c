@@ -189,10 +189,7 @@ report_event(struct report *r, const struct event *ev)
 		break;
 	case EV_HOOK_ENDED:
 		r->hook_end = now;
-		r->hook_killed = ev->failed->hook_killed;
-		r->hook_cut_by = ev->failed->hook_cut_by;
-		r->hook_code = ev->failed->hook_code;
-		r->hook_status = ev->failed->hook_status;
+		r->hook = ev->failed->hook;
 		break;
 	case EV_TREE_UNREADABLE:
 	case EV_OUTPUT_FAILED:
@@ -305,15 +302,15 @@ hook(struct json *j, const struct report *r)
 	instant(j, r, r->hook_start);
 	json_raw(j, ",\"duration\":");
 	seconds(j, (r->hook_end ? r->hook_end : mono_now()) - r->hook_start);
-	if (r->hook_killed || r->hook_cut_by != 0)
+	if (r->hook.killed || r->hook.cut_by != 0)
 		json_raw(j, ",\"exit_status\":null,\"signal\":\"KILL\"");
-	else if (r->hook_code == CLD_EXITED)
-		json_printf(j, ",\"exit_status\":%d,\"signal\":null", r->hook_status);
+	else if (r->hook.code == CLD_EXITED)
+		json_printf(j, ",\"exit_status\":%d,\"signal\":null", r->hook.status);
 	else {
 		json_raw(j, ",\"exit_status\":null,\"signal\":");
-		signal_or_null(j, r->hook_status);
+		signal_or_null(j, r->hook.status);
 	}
-	json_printf(j, ",\"killed_at_limit\":%s}", r->hook_killed ? "true" : "false");
+	json_printf(j, ",\"killed_at_limit\":%s}", r->hook.killed ? "true" : "false");
 }
 
 static void

@@ -231,8 +231,8 @@ speak_event(const struct event *ev, void *arg)
 		format_duration(w - w % unit, wait, sizeof(wait));
 		if (ev->kind == EV_NOT_RETRIED)
 			speak_line(sp, "attempt %u/%u failed (%s); not retried: %s",
-			    ev->attempt, ev->attempts, how, ev->failed->never_cause[0] ?
-			    ev->failed->never_cause : "ctxrun retry --never");
+			    ev->attempt, ev->attempts, how, ev->failed->asked.cause[0] ?
+			    ev->failed->asked.cause : "ctxrun retry --never");
 		else if (ev->kind == EV_RETRYING)
 			speak_line(sp, "attempt %u/%u failed (%s); retrying in %s",
 			    ev->attempt, ev->attempts, how, wait);
@@ -255,16 +255,16 @@ speak_event(const struct event *ev, void *arg)
 		if (sp->quiet)
 			return;
 		format_duration(ev->wait, d, sizeof(d));
-		if (o->hook_killed)
+		if (o->hook.killed)
 			speak_line(sp, "the --on-timeout hook was killed at its limit of %s", d);
-		else if (o->hook_cut_by != 0)
+		else if (o->hook.cut_by != 0)
 			speak_line(sp, "the --on-timeout hook was cut short: ctxrun received %s",
-			    signal_name(o->hook_cut_by, name, sizeof(name)));
-		else if (o->hook_code != CLD_EXITED)
+			    signal_name(o->hook.cut_by, name, sizeof(name)));
+		else if (o->hook.code != CLD_EXITED)
 			speak_line(sp, "the --on-timeout hook died of signal %s",
-			    signal_name(o->hook_status, name, sizeof(name)));
-		else if (o->hook_status != 0)
-			speak_line(sp, "the --on-timeout hook exited with %d", o->hook_status);
+			    signal_name(o->hook.status, name, sizeof(name)));
+		else if (o->hook.status != 0)
+			speak_line(sp, "the --on-timeout hook exited with %d", o->hook.status);
 		return;
 	}
 	if (!sp->verbose)
@@ -409,7 +409,7 @@ conclude_gnu(const struct outcome *o, bool preserve, struct ending *end)
 		status = 128 + o->command_status;
 	}
 	if (timed_out && !preserve)
-		end->status = o->cause == DONE_CANCEL ? o->cancel_status : EXIT_CTX_DONE;
+		end->status = o->cause == DONE_CANCEL ? o->asked.cancel_status : EXIT_CTX_DONE;
 	else
 		end->status = status;
 }
@@ -423,7 +423,7 @@ say_why(const struct speaker *sp, const struct outcome *o, char *buf, size_t len
 
 	switch (o->cause) {
 	case DONE_CANCEL:
-		snprintf(buf, len, "cancelled: %s", o->cancel_text[0] ? o->cancel_text :
+		snprintf(buf, len, "cancelled: %s", o->asked.cancel_text[0] ? o->asked.cancel_text :
 		    "ctxrun cancel");
 		break;
 	case DONE_PARENT_CANCEL:
@@ -488,7 +488,7 @@ decide(struct speaker *sp, const struct outcome *o, bool preserve,
 		if (preserve && o->started)
 			end->status = exited ? o->command_status : 128 + o->command_status;
 		else
-			end->status = o->cause == DONE_CANCEL ? o->cancel_status :
+			end->status = o->cause == DONE_CANCEL ? o->asked.cancel_status :
 			    EXIT_CTX_DONE;
 	} else if (!o->started && o->cause == DONE_SIGNAL)
 		end->signal = o->signal;

@@ -536,6 +536,23 @@ enum run_failure {
 	RUN_EXEC,               /* COMMAND could not be run: err */
 };
 
+/* --on-timeout: whether the hook ran, how it ended (as command_code and
+ * command_status), and whether its limit killed it. */
+struct hook_result {
+	bool ran, killed;
+	int cut_by;             /* killed because this signal was received */
+	int code, status;
+};
+
+/* What a process of the tree asked for: ctxrun cancel, ctxrun retry. */
+struct tree_requests {
+	int cancel_status;
+	char cancel_text[256];
+	bool never;             /* ctxrun retry --never: cause says why */
+	char cause[256];
+	int64_t after;          /* ctxrun retry --after; -1: the computed wait */
+};
+
 /* What happened, for the front end to say and turn into an exit status. */
 struct outcome {
 	enum run_failure failure;
@@ -547,17 +564,9 @@ struct outcome {
 	int command_code;       /* si_code of COMMAND's end: CLD_EXITED ... */
 	int command_status;     /* its exit status or signal */
 	bool attempt_timed_out; /* DONE_DEADLINE: the attempt's own timeout */
-	bool never_retry;       /* ctxrun retry --never: never_cause says why */
-	char never_cause[256];
-	int64_t retry_after;    /* ctxrun retry --after; -1: the computed wait */
 	unsigned attempt, attempts;      /* which attempt this is (retries) */
-	/* --on-timeout: whether the hook ran, how it ended (as command_code
-	 * and command_status), and whether its limit killed it. */
-	bool hook_ran, hook_killed;
-	int hook_cut_by;        /* killed because this signal was received */
-	int hook_code, hook_status;
-	int cancel_status;
-	char cancel_text[256];
+	struct hook_result hook;
+	struct tree_requests asked;
 	uint64_t warned_sigs;   /* --warn signals sent to COMMAND (bit N: N) */
 };
 

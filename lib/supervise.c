@@ -154,7 +154,7 @@ first_signal(struct sup *s)
 	int64_t grace = s->r->ctx->grace, now = mono_now();
 	/* Nested, the hook's time comes out of the grace: the enclosing
 	 * ctxrun's KILL comes at its own time, hook or not. */
-	if (s->out->hook_ran && nested(s)) {
+	if (s->out->hook.ran && nested(s)) {
 		grace -= now - s->hook_start;
 		grace = grace < 0 ? 0 : grace;
 	}
@@ -237,7 +237,7 @@ start_hook(struct sup *s)
 	s->hook = pid;
 	s->hook_running = true;
 	s->sweep.outside = pid;
-	s->out->hook_ran = true;
+	s->out->hook.ran = true;
 	s->phase = PHASE_HOOK;
 	s->hook_limit = limit;
 	s->wake = time_add(s->hook_start, limit);
@@ -257,8 +257,8 @@ end_hook(struct sup *s)
 
 	if (s->hook_running) {
 		kill(s->hook, SIGKILL);
-		s->out->hook_killed = s->hook_cut_by == 0;
-		s->out->hook_cut_by = s->hook_cut_by;
+		s->out->hook.killed = s->hook_cut_by == 0;
+		s->out->hook.cut_by = s->hook_cut_by;
 	}
 	/* What it left in its group goes with it; the tree's sweep does not
 	 * count those, dying. */
@@ -318,8 +318,8 @@ reap(struct sup *s)
 		if (si.si_pid == s->hook && s->hook_running) {
 			s->hook_running = false;
 			s->sweep.outside = 0;
-			s->out->hook_code = si.si_code;
-			s->out->hook_status = si.si_status;
+			s->out->hook.code = si.si_code;
+			s->out->hook.status = si.si_status;
 		}
 	}
 }
@@ -379,8 +379,8 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		(void)msg_send(p->fd, MSG_ACK, NULL);
 		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING ||
 		    s->out->cause == DONE_COMMAND_EXITED) {
-			s->out->cancel_status = m->status;
-			strlcpy(s->out->cancel_text, m->text, sizeof(s->out->cancel_text));
+			s->out->asked.cancel_status = m->status;
+			strlcpy(s->out->asked.cancel_text, m->text, sizeof(s->out->asked.cancel_text));
 		}
 		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING)
 			begin_done(s, DONE_CANCEL, 0);
@@ -404,10 +404,10 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		}
 		(void)msg_send(p->fd, MSG_ACK, NULL);
 		if (m->status == RETRY_NEVER) {
-			s->out->never_retry = true;
-			strlcpy(s->out->never_cause, m->text, sizeof(s->out->never_cause));
+			s->out->asked.never = true;
+			strlcpy(s->out->asked.cause, m->text, sizeof(s->out->asked.cause));
 		} else if (m->after >= 0)
-			s->out->retry_after = m->after;	/* 0: at once */
+			s->out->asked.after = m->after;	/* 0: at once */
 		break;
 	default:
 		refuse(p, "unexpected message");
@@ -475,9 +475,9 @@ handle_signal(struct sup *s, const struct received *rv)
 			begin_done(s, DONE_SIGNAL, sig);
 			return;
 		}
-		s->out->never_retry = true;
-		strlcpy(s->out->never_cause, "interrupted at the terminal",
-		    sizeof(s->out->never_cause));
+		s->out->asked.never = true;
+		strlcpy(s->out->asked.cause, "interrupted at the terminal",
+		    sizeof(s->out->asked.cause));
 		ev.from_terminal = true;
 		if (fg > 0) {
 			sweep_terminal(&s->sweep, sig, fg, &ev);
@@ -1305,7 +1305,7 @@ attempts(struct sup *s)
 	int64_t own_deadline = s->r->ctx->deadline;
 
 	s->run_deadline = ctx_deadline(s->r->ctx);
-	s->out->retry_after = -1;
+	s->out->asked.after = -1;
 	if (rp != NULL && rp->replay_stdin && read_stdin(s) == 1)
 		return;
 	for (unsigned n = 1;; n++) {
@@ -1329,14 +1329,14 @@ attempts(struct sup *s)
 		struct outcome failed = *s->out;
 		struct event ev = { .kind = EV_RETRYING, .attempt = n,
 		    .attempts = rp->retries + 1, .failed = &failed };
-		if (failed.never_retry) {
+		if (failed.asked.never) {
 			ev.kind = EV_NOT_RETRIED;
 			emit(s, &ev);
 			return;
 		}
 		/* "Come back in 30 s", from the command: still bounded by the
 		 * deadline and the number of attempts. */
-		ev.wait = failed.retry_after >= 0 ? failed.retry_after : retry_wait(rp, n);
+		ev.wait = failed.asked.after >= 0 ? failed.asked.after : retry_wait(rp, n);
 		/* Never sleep past the deadline, never start an attempt with
 		 * no time left. */
 		if (time_add(mono_now(), ev.wait) >= s->run_deadline) {
@@ -1347,7 +1347,7 @@ attempts(struct sup *s)
 		emit(s, &ev);
 		/* The next attempt starts afresh. */
 		memset(s->out, 0, sizeof(*s->out));
-		s->out->retry_after = -1;
+		s->out->asked.after = -1;
 		s->out->attempt = failed.attempt;
 		s->out->attempts = failed.attempts;
 		s->recheck_delay = 0;
