@@ -23,7 +23,7 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer \
 
 LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
 	lib/registry.c lib/signals.c lib/tree.c lib/sweep.c lib/spawn.c lib/relay.c \
-	lib/supervise.c lib/jobdeadline.c
+	lib/supervise.c lib/jobdeadline.c lib/cause.c
 CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c cmd/speak.c cmd/json.c \
 	cmd/report.c
 HDRS = lib/ctxrun.h lib/sweep.h cmd/cmd.h

@@ -266,6 +266,17 @@ enum done_cause {
 	DONE_IDLE,              /* --idle-timeout: the tree wrote nothing */
 };
 
+/* A cause's names: words for ctxrun's lines and the hook's CTXRUN_CAUSE,
+ * the report's field, and whether the context itself ended the run (a
+ * deadline, a cancel, the idle timeout), as opposed to a signal received or
+ * COMMAND's own exit.  DONE_NOT_YET has NULL names. */
+struct cause_names {
+	const char *words;
+	const char *report;
+	bool by_context;
+};
+const struct cause_names *cause_names(enum done_cause cause);
+
 struct msg {
 	uint32_t version;       /* MSG_VERSION: peers of another build refuse */
 	uint32_t kind;          /* enum msg_kind */

@@ -204,8 +204,7 @@ start_hook(struct sup *s)
 		unsetenv("CTXRUN_DEPTH");
 	setenv("CTXRUN_COMMAND_PID", num, 1);
 	setenv("CTXRUN_NAME", c->name, 1);
-	setenv("CTXRUN_CAUSE", s->out->cause == DONE_IDLE ? "idle" :
-	    "deadline exceeded", 1);
+	setenv("CTXRUN_CAUSE", cause_names(s->out->cause)->words, 1);
 	setenv("CTXRUN_TREE_PIDS", pids ? pids : "", 1);
 	free(pids);
 
