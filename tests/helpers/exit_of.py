@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
-"""exit_of.py [--ready FILE --send SIG] [--block SIGS] [--ignore SIGS] CMD...
+"""exit_of.py [--ready FILE [--ready-text TEXT] --send SIG] [--block SIGS] [--ignore SIGS] CMD...
 
 Runs CMD and prints how it ended: 'exit N' or 'signal NAME' (a shell folds
 both into $? = 128+N; tests need to tell them apart).  With --ready and
---send, sends SIG to CMD once FILE exists.  --block and --ignore start CMD
+--send, sends SIG to CMD once FILE exists (and, with --ready-text, holds
+TEXT: a line CMD writes when it is where the test wants it).  --block and --ignore start CMD
 with those signals (comma-separated names) blocked or ignored."""
 import os
 import signal
@@ -28,10 +29,18 @@ def prepare():
         signal.signal(s, signal.SIG_IGN)
 
 
+def ready(path, text):
+    try:
+        with open(path) as f:
+            return text is None or text in f.read()
+    except FileNotFoundError:
+        return False
+
+
 proc = subprocess.Popen(args, preexec_fn=prepare)
 if "--ready" in opts:
     deadline = time.monotonic() + 20
-    while not os.path.exists(opts["--ready"]) and time.monotonic() < deadline:
+    while not ready(opts["--ready"], opts.get("--ready-text")) and time.monotonic() < deadline:
         time.sleep(0.01)
     proc.send_signal(signal.Signals["SIG" + opts["--send"]])
 rc = proc.wait()
