@@ -1,0 +1,266 @@
+/*
+ * Nesting: how this ctxrun talks to the processes of its tree (nested
+ * ctxruns registering, ctxrun cancel, ctxrun retry) through its registry,
+ * and to the ctxrun that encloses it, through the connection it registered
+ * with.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctxrun.h"
+#include "sup.h"
+
+/* What a nested ctxrun is told when this context is done. */
+struct msg
+done_message(const struct sup *s)
+{
+	struct msg m = { .cause = (int32_t)s->out->cause };
+
+	if (s->out->cause == DONE_SIGNAL)
+		m.signal = s->out->signal;
+	return m;
+}
+
+/* A peer is trusted when it is a process of the tree (whatever user it
+ * runs as: a root job that dropped privileges), or runs as our user. */
+static bool
+trusted(const struct sup *s, const struct peer *p)
+{
+	return p->uid == getuid() || p->uid == geteuid() || p->uid == 0 ||
+	    tree_contains(s->self, p->pid);
+}
+
+static void
+refuse(struct peer *p, const char *why)
+{
+	struct msg m = { 0 };
+
+	strlcpy(m.text, why, sizeof(m.text));
+	(void)msg_send(p->fd, MSG_REFUSED, &m);
+}
+
+void
+handle_peer(struct sup *s, struct peer *p, const struct msg *m)
+{
+	switch (m->kind) {
+	case MSG_REGISTER:
+		if (!trusted(s, p)) {
+			refuse(p, "not a process of this tree, nor of its user");
+			break;
+		}
+		p->nested = true;
+		if (s->phase == PHASE_RUNNING) {
+			(void)msg_send(p->fd, MSG_ACK, NULL);
+			break;
+		}
+		/* Born into a done context: it does not start its command. */
+		struct msg tell = done_message(s);
+		p->told = msg_send(p->fd, MSG_DONE, &tell) == 0;
+		break;
+	case MSG_CANCEL:
+		if (!trusted(s, p)) {
+			refuse(p, "not a process of this tree, nor of its user");
+			break;
+		}
+		/* Answered first: the caller is in the tree and about to be
+		 * signalled. */
+		(void)msg_send(p->fd, MSG_ACK, NULL);
+		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING ||
+		    s->out->cause == DONE_COMMAND_EXITED) {
+			s->out->asked.cancel_status = m->status;
+			strlcpy(s->out->asked.cancel_text, m->text, sizeof(s->out->asked.cancel_text));
+		}
+		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING)
+			begin_done(s, DONE_CANCEL, 0);
+		else if (s->out->cause == DONE_COMMAND_EXITED) {
+			/* From a leftover while COMMAND's tree is cleaned up: the
+			 * cancel still stands, final, with its status. */
+			s->out->cause = DONE_CANCEL;
+			s->out->command_alive_at_done = true;
+		}
+		break;
+	case MSG_RETRY:
+		if (!trusted(s, p)) {
+			refuse(p, "not a process of this tree, nor of its user");
+			break;
+		}
+		if (s->r->retry == NULL || s->r->retry->retries == 0 ||
+		    s->phase == PHASE_WAITING) {
+			refuse(p, s->phase == PHASE_WAITING ? "no attempt is running" :
+			    "it makes no retries");
+			break;
+		}
+		(void)msg_send(p->fd, MSG_ACK, NULL);
+		if (m->status == RETRY_NEVER) {
+			s->out->asked.never = true;
+			strlcpy(s->out->asked.cause, m->text, sizeof(s->out->asked.cause));
+		} else if (m->after >= 0)
+			s->out->asked.after = m->after;	/* 0: at once */
+		break;
+	default:
+		refuse(p, "unexpected message");
+	}
+}
+
+/* What the parent's MSG_DONE means here: its signal is passed down, its
+ * deadline is ours too, anything else is a cancel from above. */
+static enum done_cause
+parent_cause(const struct msg *m, int *sig)
+{
+	*sig = 0;
+	if (m->cause == DONE_SIGNAL && m->signal > 0 && m->signal < NSIG) {
+		*sig = m->signal;
+		return DONE_SIGNAL;
+	}
+	return m->cause == DONE_DEADLINE ? DONE_DEADLINE : DONE_PARENT_CANCEL;
+}
+
+void
+handle_parent(struct sup *s, const struct msg *m)
+{
+	int sig;
+
+	switch (m->kind) {
+	case MSG_DONE: {
+		enum done_cause cause = parent_cause(m, &sig);
+		begin_done(s, cause, sig);
+		break;
+	}
+	case MSG_TERMINAL_SIGNAL:
+		if (m->signal > 0 && m->signal < NSIG) {
+			struct event ev = { .kind = EV_FORWARDED, .from_terminal = true };
+			sweep_terminal(&s->sweep, m->signal, m->fg_pgrp, &ev);
+			emit(s, &ev);
+		}
+		break;
+	case MSG_DETACH:
+		s->nest.parent_detached = true;
+		break;
+	}
+}
+
+/*
+ * The enclosing ctxrun went away without a word: it was killed.  Its
+ * orphans, this ctxrun among them, fall to the next subreaper above, an
+ * enclosing ctxrun: register there, so that it leaves this subtree to us
+ * and tells us when it is done.  Then the tree is cancelled, as a killed
+ * ctxrun's COMMAND is told.
+ */
+void
+parent_gone(struct sup *s)
+{
+	struct msg m;
+
+	close(s->nest.parent_fd);
+	s->nest.parent_fd = -1;
+	for (const struct ctx *a = s->r->ctx->parent; a != NULL; a = a->parent) {
+		if (a == s->r->ctx->parent || a->pid <= 0)
+			continue;
+		int fd = registry_connect(a->token);
+		if (fd < 0)
+			continue;
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (msg_send(fd, MSG_REGISTER, NULL) == 0 && poll(&pfd, 1, 1000) == 1 &&
+		    msg_recv(fd, &m) == 1 && (m.kind == MSG_ACK || m.kind == MSG_DONE)) {
+			s->nest.parent_fd = fd;
+			if (m.kind == MSG_DONE)
+				handle_parent(s, &m);
+			break;
+		}
+		close(fd);
+	}
+	begin_done(s, DONE_PARENT_GONE, 0);
+}
+
+/*
+ * Before COMMAND runs (registering, reading stdin): waits until fd is
+ * readable, the deadline passes or a signal ends the context.  1: fd is
+ * ready; 0: out->cause says what ended the wait; -1: ppoll failed.
+ */
+int
+wait_before_start(struct sup *s, int fd)
+{
+	struct received rv[64];
+
+	for (;;) {
+		struct pollfd fds[2] = {
+			{ .fd = fd, .events = POLLIN },
+			{ .fd = s->sig.fd, .events = POLLIN },
+		};
+		int64_t deadline = ctx_deadline(s->r->ctx), left = deadline - mono_now();
+		struct timespec ts = { left / NS_PER_SEC, left % NS_PER_SEC };
+		if (left <= 0) {
+			s->out->cause = DONE_DEADLINE;
+			return 0;
+		}
+		if (ppoll(fds, 2, deadline == CTX_NEVER ? NULL : &ts, NULL) == -1 &&
+		    errno != EINTR)
+			return -1;
+		size_t n = fds[1].revents ? signals_drain(&s->sig, rv, 64) : 0;
+		for (size_t i = 0; i < n; i++) {
+			if (sigismember(&s->p->ending, rv[i].sig)) {
+				s->out->cause = DONE_SIGNAL;
+				s->out->signal = rv[i].sig;
+			} else if (sigismember(&s->p->as_deadline, rv[i].sig))
+				s->out->cause = DONE_DEADLINE;
+		}
+		if (s->out->cause != DONE_NOT_YET)
+			return 0;
+		if (fds[0].revents != 0)
+			return 1;
+	}
+}
+
+/*
+ * A nested ctxrun registers with its parent before it starts anything, and
+ * waits for the answer: the parent then knows it before its COMMAND exists,
+ * and never signals that subtree itself.  A parent already done answers so,
+ * and COMMAND is not started.  0: go on; 1: not started, out says why.
+ */
+int
+register_with_parent(struct sup *s)
+{
+	const struct ctx *parent = s->r->ctx->parent;
+	struct msg m;
+
+	if (parent == NULL || parent->pid <= 0)
+		return 0;
+	int fd = registry_connect(parent->token);
+	if (fd < 0)
+		return 0;	/* gone, or another network namespace: see ctxrun(1) */
+	if (msg_send(fd, MSG_REGISTER, NULL) == -1) {
+		close(fd);
+		return 0;
+	}
+	while (wait_before_start(s, fd) == 1) {
+		int rc = msg_recv(fd, &m);
+		if (rc == 0)
+			continue;
+		if (rc == 1 && m.kind == MSG_ACK) {
+			s->nest.parent_fd = fd;
+			return 0;
+		}
+		if (rc == 1 && m.kind == MSG_REFUSED)
+			break;	/* signalled like any process, then */
+		if (rc == 1 && m.kind == MSG_DONE)
+			s->out->cause = parent_cause(&m, &s->out->signal);
+		else if (kill(parent->pid, 0) == 0 || errno == EPERM)
+			break;	/* it lives, and dropped us (out of descriptors) */
+		else
+			s->out->cause = DONE_PARENT_GONE;
+		break;
+	}
+	close(fd);
+	if (s->out->cause == DONE_NOT_YET)
+		return 0;
+	s->out->command_alive_at_done = true;	/* it would have been */
+	return 1;
+}

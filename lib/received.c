@@ -1,0 +1,87 @@
+/*
+ * What a signal received by ctxrun does: end the context, act as the
+ * deadline, pass a terminal's signal on to the rest of the tree, or be
+ * forwarded, as the front end's policy says.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctxrun.h"
+#include "sup.h"
+
+void
+handle_signal(struct sup *s, const struct received *rv)
+{
+	struct event ev = { .kind = EV_FORWARDED, .sig = rv->sig };
+	const struct policy *p = s->p;
+	int sig = rv->sig;
+
+	/* Taken only to be seen: continuing is the kernel's business. */
+	if (sig == SIGCONT) {
+		continued(s);
+		return;
+	}
+
+	/* Typed at the terminal: the kernel told its foreground group, ctxrun
+	 * included; the rest of the tree is told here.  Not a cancellation by
+	 * itself: COMMAND decides what Ctrl-C means. */
+	if ((sig == SIGINT || sig == SIGQUIT) && rv->code == SI_KERNEL && s->term.tty >= 0) {
+		pid_t fg = tcgetpgrp(s->term.tty);
+		/* But the user wants it over: no attempt after this one, and
+		 * between attempts, nothing runs to decide: the run ends. */
+		if (s->phase == PHASE_WAITING) {
+			begin_done(s, DONE_SIGNAL, sig);
+			return;
+		}
+		s->out->asked.never = true;
+		strlcpy(s->out->asked.cause, "interrupted at the terminal",
+		    sizeof(s->out->asked.cause));
+		ev.from_terminal = true;
+		if (fg > 0) {
+			sweep_terminal(&s->sweep, sig, fg, &ev);
+			if (ev.count > 0 || ev.nested_told > 0)
+				emit(s, &ev);
+		}
+		return;
+	}
+	if (sigismember(&p->ending, sig)) {
+		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING) {
+			begin_done(s, DONE_SIGNAL, sig);
+			return;
+		}
+		if (s->phase == PHASE_HOOK) {
+			s->wake = 0;	/* no more waiting for the hook */
+			s->hook.cut_by = sig;
+			return;
+		}
+		if (p->tell_once)
+			return;	/* the tree was told once */
+	} else if (sigismember(&p->as_deadline, sig)) {
+		begin_done(s, DONE_DEADLINE, 0);
+		return;
+	}
+	/* A resized terminal: the pseudo-terminal of the relay first, so
+	 * that COMMAND finds the new size when it is told (again: the
+	 * terminal told it first, while its stdout still had the old size).
+	 * Without the relay, a COMMAND in our group needs no second one. */
+	if (sig == SIGWINCH && s->idle.relaying)
+		(void)relay_resize(&s->idle.relay);
+	else if (sig == SIGWINCH && rv->code == SI_KERNEL && s->term.shares_group)
+		return;
+	if (p->forward_to_tree) {
+		sweep_forward(&s->sweep, sig, &ev);
+		emit(s, &ev);
+	} else if (s->cmd_running && kill(s->cmd, sig) == 0) {
+		/* Our unreaped child: its PID cannot have been reused. */
+		ev.count = 1;
+		emit(s, &ev);
+	}
+}
