@@ -28,7 +28,8 @@ LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
 	lib/cause.c
 CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c cmd/speak.c cmd/json.c \
 	cmd/report.c
-HDRS = lib/ctxrun.h lib/sup.h lib/sweep.h cmd/cmd.h
+HDRS = lib/ctxrun.h lib/sup.h lib/sweep.h lib/registry.h lib/tree.h lib/spawn.h \
+	lib/relay.h lib/signals.h lib/envcodec.h cmd/cmd.h
 UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envcodec \
 	tests/unit/test_jobdeadline
 FUZZ_TARGETS = duration instant signal value context

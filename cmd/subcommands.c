@@ -207,15 +207,17 @@ cmd_show(int argc, char **argv)
 int
 cmd_cancel(int argc, char **argv)
 {
-	struct msg m = { .status = EXIT_CTX_DONE }, reply;
+	struct ask m = { .kind = ASK_CANCEL, .status = EXIT_CTX_DONE };
+	char why[ASK_TEXT_MAX];
+	int sig = 0;
 	const char *errstr;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--cause") == 0 && i + 1 < argc) {
-			if (strlen(argv[++i]) >= sizeof(m.text))
+			if (strlen(argv[++i]) >= sizeof(m.cause))
 				usage_error("cancel: --cause: longer than %zu bytes",
-				    sizeof(m.text) - 1);
-			strlcpy(m.text, argv[i], sizeof(m.text));
+				    sizeof(m.cause) - 1);
+			strlcpy(m.cause, argv[i], sizeof(m.cause));
 		} else if (strcmp(argv[i], "--status") == 0 && i + 1 < argc) {
 			m.status = (int)strtonum(argv[++i], 0, 255, &errstr);
 			if (errstr != NULL)
@@ -232,15 +234,15 @@ cmd_cancel(int argc, char **argv)
 	}
 	/* Answered once the ctxrun has taken it: when this returns, the
 	 * cancel comes before anything the caller does next. */
-	int rc = registry_call(c->token, MSG_CANCEL, &m, &reply);
+	int rc = ctxrun_ask(c->token, &m, why, &sig);
 	if (rc == -2)
-		die_of(reply.signal);	/* as if it had not been blocked */
+		die_of(sig);	/* as if it had not been blocked */
 	if (rc == -1)
 		fprintf(stderr, "ctxrun: cancel: cannot reach ctxrun %d (%s): %s\n",
 		    (int)c->pid, c->name, strerror(errno));
 	else if (rc == 1)
 		fprintf(stderr, "ctxrun: cancel: ctxrun %d (%s) refused: %s\n",
-		    (int)c->pid, c->name, reply.text);
+		    (int)c->pid, c->name, why);
 	ctx_free_tree(c);
 	return rc == 0 ? 0 : 1;
 }
@@ -248,29 +250,31 @@ cmd_cancel(int argc, char **argv)
 int
 cmd_retry(int argc, char **argv)
 {
-	struct msg m = { 0 }, reply;
+	struct ask m = { .kind = ASK_CANCEL };	/* until --never or --after */
+	char why[ASK_TEXT_MAX];
+	int sig = 0;
 	ctx_err err;
 
 	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--never") == 0 && m.status == 0)
-			m.status = RETRY_NEVER;
-		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc && m.status == 0) {
-			m.status = RETRY_AFTER;
+		if (strcmp(argv[i], "--never") == 0 && m.kind == ASK_CANCEL)
+			m.kind = ASK_RETRY_NEVER;
+		else if (strcmp(argv[i], "--after") == 0 && i + 1 < argc && m.kind == ASK_CANCEL) {
+			m.kind = ASK_RETRY_AFTER;
 			if (parse_duration(argv[++i], &m.after, &err) == -1)
 				usage_error("retry: --after: %s", err.msg);
-		} else if (strcmp(argv[i], "--cause") == 0 && i + 1 < argc && m.text[0] == '\0') {
-			if (strlen(argv[++i]) >= sizeof(m.text))
+		} else if (strcmp(argv[i], "--cause") == 0 && i + 1 < argc && m.cause[0] == '\0') {
+			if (strlen(argv[++i]) >= sizeof(m.cause))
 				usage_error("retry: --cause: longer than %zu bytes",
-				    sizeof(m.text) - 1);
-			strlcpy(m.text, argv[i], sizeof(m.text));
+				    sizeof(m.cause) - 1);
+			strlcpy(m.cause, argv[i], sizeof(m.cause));
 		} else
 			usage_error("retry: unexpected argument '%s' (usage: ctxrun retry "
 			    "--never [--cause TEXT] | --after DURATION)", argv[i]);
 	}
-	if (m.status == 0)
+	if (m.kind == ASK_CANCEL)
 		usage_error("retry: --never or --after DURATION (usage: ctxrun retry "
 		    "--never [--cause TEXT] | --after DURATION)");
-	if (m.status == RETRY_AFTER && m.text[0] != '\0')
+	if (m.kind == ASK_RETRY_AFTER && m.cause[0] != '\0')
 		usage_error("retry: --cause goes with --never");
 	struct ctx *c = inherited(argv[0]), *at = c;
 	/* The nearest enclosing ctxrun that makes retries. */
@@ -281,15 +285,15 @@ cmd_retry(int argc, char **argv)
 		ctx_free_tree(c);
 		return 1;
 	}
-	int rc = registry_call(at->token, MSG_RETRY, &m, &reply);
+	int rc = ctxrun_ask(at->token, &m, why, &sig);
 	if (rc == -2)
-		die_of(reply.signal);
+		die_of(sig);
 	if (rc == -1)
 		fprintf(stderr, "ctxrun: retry: cannot reach ctxrun %d (%s): %s\n",
 		    (int)at->pid, at->name, strerror(errno));
 	else if (rc == 1)
 		fprintf(stderr, "ctxrun: retry: ctxrun %d (%s) refused: %s\n",
-		    (int)at->pid, at->name, reply.text);
+		    (int)at->pid, at->name, why);
 	ctx_free_tree(c);
 	return rc == 0 ? 0 : 1;
 }

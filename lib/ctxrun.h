@@ -177,13 +177,6 @@ int64_t nested_grace(int64_t own, int64_t parent);
 
 /* ---- envcodec.c: the context in the environment ------------------------ */
 
-/* The deepest nesting ctx_from_env accepts (CTXRUN_DEPTH), and so the
- * deepest context a ctxrun may create. */
-#define CTX_MAX_DEPTH 64
-/* The kernel's MAX_ARG_STRLEN: the longest argument or environment string
- * execve takes, its NUL included (32 pages); longer ones fail with E2BIG. */
-#define CTX_ENV_STRING_MAX (32 * 4096)
-
 /* Inherited chain from CTXRUN_* variables of envp; *out is NULL when there
  * is no enclosing context.  Malformed input: -1 with a reason. */
 int ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err);
@@ -199,11 +192,6 @@ int ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
 /* The value of NAME in envp (an environment, not necessarily environ's),
  * or NULL. */
 const char *env_get(char *const *envp, const char *name);
-/* Percent-encoding of arbitrary bytes into [A-Za-z0-9._~/:@+,-] and %XX. */
-char *pct_encode(const char *s, size_t len);
-/* Decodes into a new string; -1 on bad escapes or an embedded NUL. */
-int pct_decode(const char *s, size_t len, char **out);
-
 /* ---- jobdeadline.c: the enclosing CI job's deadline --------------------- */
 
 /* How much earlier than the CI job's end ctxrun's context is done by
@@ -230,29 +218,6 @@ struct job_deadline {
 int job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
     int64_t start, struct job_deadline *jd, ctx_err *err);
 
-/* ---- registry.c: how a tree talks to its ctxrun ------------------------- */
-
-/*
- * Every ctxrun listens on an abstract SOCK_SEQPACKET socket
- * "\0ctxrun-TOKEN".  A nested ctxrun connects before it starts its COMMAND
- * and stays connected: its registration cannot be lost, each side sees the
- * other go away, and the kernel gives the peer's pid and uid.  `ctxrun
- * cancel` connects, asks, and waits for the answer.
- */
-enum msg_kind {
-	MSG_REGISTER = 1,       /* nested ctxrun -> parent: I supervise a subtree */
-	MSG_CANCEL,             /* ctxrun cancel -> ctxrun: status, text = cause */
-	MSG_ACK,                /* ctxrun -> peer: accepted */
-	MSG_REFUSED,            /* ctxrun -> peer: refused, text = why */
-	MSG_DONE,               /* parent -> nested: the parent is done: cause, signal */
-	MSG_TERMINAL_SIGNAL,    /* parent -> nested: the terminal sent signal to fg_pgrp */
-	MSG_DETACH,             /* parent -> nested: exiting, leaving you running */
-	MSG_RETRY,              /* ctxrun retry -> ctxrun: status = RETRY_*, after */
-};
-
-/* What `ctxrun retry` asks of the attempt that is running. */
-enum { RETRY_NEVER = 1, RETRY_AFTER = 2 };
-
 /* Why a context is done: shared by the supervisor, its outcome and the
  * messages a parent sends its nested ctxruns. */
 enum done_cause {
@@ -277,183 +242,23 @@ struct cause_names {
 };
 const struct cause_names *cause_names(enum done_cause cause);
 
-struct msg {
-	uint32_t version;       /* MSG_VERSION: peers of another build refuse */
-	uint32_t kind;          /* enum msg_kind */
-	int32_t status;         /* CANCEL: the exit status asked for */
-	int32_t cause;          /* DONE: enum done_cause */
-	int32_t signal;         /* DONE (cause signal), TERMINAL_SIGNAL */
-	int32_t fg_pgrp;        /* TERMINAL_SIGNAL: the group the terminal told */
-	int64_t after;          /* RETRY (RETRY_AFTER): the wait, ns */
-	char text[256];         /* CANCEL, RETRY: the cause; REFUSED: why */
+/* ---- registry.c: what a process of the tree asks its ctxrun ------------ */
+
+#define ASK_TEXT_MAX 256
+enum ask_kind { ASK_CANCEL, ASK_RETRY_NEVER, ASK_RETRY_AFTER };
+struct ask {
+	enum ask_kind kind;
+	int status;             /* ASK_CANCEL: the exit status asked for */
+	int64_t after;          /* ASK_RETRY_AFTER: the wait */
+	char cause[ASK_TEXT_MAX];
 };
-#define MSG_VERSION 0x63747832u /* "ctx2" */
+/* ctxrun cancel and ctxrun retry: asks the ctxrun whose token this is and
+ * waits for the answer.  0 accepted, 1 refused (why said why), -1
+ * unreachable (errno), -2 a signal that ends the caller came first (*sig).
+ * Returns with signals blocked. */
+int ctxrun_ask(const char *token, const struct ask *a, char why[ASK_TEXT_MAX],
+    int *sig);
 
-struct peer {
-	int fd;
-	pid_t pid;              /* from SO_PEERCRED, at connect time */
-	uid_t uid;
-	bool nested;            /* registered: its subtree is its own to signal */
-	bool told;              /* sent MSG_DONE */
-	bool deaf;              /* cannot act on it (debugger): signalled instead */
-};
-
-struct registry {
-	int listen_fd;
-	int reserve_fd;         /* /dev/null, given up to refuse a peer */
-	char token[33];
-	struct peer *peers;
-	size_t npeers, cap;
-	size_t max_peers;       /* more are accepted only to be refused */
-};
-
-/* At most max_peers connected at once (0: no limit); more are refused. */
-int registry_open(struct registry *r, size_t max_peers);
-void registry_close(struct registry *r);
-/* Accepts every pending connection; -1 only on a real error. */
-int registry_accept(struct registry *r);
-/* Reads one message of peer i without blocking: 1 with a message, 0 when
- * none is queued, -1 when the peer has gone (then call registry_drop). */
-int registry_recv(struct registry *r, size_t i, struct msg *m);
-void registry_drop(struct registry *r, size_t i);
-struct peer *registry_nested(struct registry *r, pid_t pid);
-int msg_send(int fd, uint32_t kind, const struct msg *fields);
-/* Reads one message from fd; blocking or not as fd is.  1, 0 (nothing
- * yet), -1 (closed or malformed). */
-int msg_recv(int fd, struct msg *m);
-/* Connects to the ctxrun whose token this is (blocking, close-on-exec). */
-int registry_connect(const char *token);
-/* ctxrun cancel: asks and waits for the answer.  0 accepted, 1 refused
- * (why in reply->text), -1 unreachable (errno), -2 a signal that ends the
- * caller came first (reply->signal).  Returns with signals blocked. */
-int registry_call(const char *token, uint32_t kind, const struct msg *m,
-    struct msg *reply);
-
-/* ---- tree.c: the process tree under a subreaper ------------------------ */
-
-struct proc {
-	pid_t pid, ppid, pgrp;
-	char state;             /* from /proc/PID/stat: R S D T t Z ... */
-	bool alive;             /* not yet a zombie: a leader whose main thread
-	                         * exited shows Z while its threads run */
-	int pidfd;              /* pins the process while it is visited */
-	bool ctxrun;            /* runs this program: a ctxrun or a subcommand */
-};
-
-/* Calls visit for every descendant of self, parents before children.
- * visit returns false to skip a process's subtree; it may keep p->pidfd by
- * setting it to -1 in p (then closing it is its business). */
-typedef bool (*visit_fn)(struct proc *p, void *arg);
-int tree_walk(pid_t self, visit_fn visit, void *arg);
-/* Whether /proc belongs to our PID namespace, so that the tree can be read. */
-bool tree_proc_usable(void);
-/* Signals a process being visited, through its pidfd. */
-int tree_signal(const struct proc *p, int sig);
-/* Whether pid is a descendant of self (follows the parents in /proc). */
-bool tree_contains(pid_t self, pid_t pid);
-/* The state letter of pid from /proc/PID/stat, 0 if it is gone. */
-char proc_state(pid_t pid);
-
-/* ---- spawn.c ----------------------------------------------------------- */
-
-struct spawn_attr {
-	const sigset_t *child_mask;   /* the caller's mask, restored */
-	const sigset_t *child_default;/* reset to SIG_DFL before exec */
-	bool restore_sigchld_ign;     /* the caller ignored SIGCHLD */
-	bool new_pgrp;                /* COMMAND in a process group of its own */
-	int deathsig;                 /* PR_SET_PDEATHSIG, 0 for none */
-	const struct rlimit *nofile;  /* the caller's, when ctxrun raised it */
-	int stdin_fd;                 /* COMMAND's standard input, -1: ctxrun's */
-	int stdout_fd, stderr_fd;     /* COMMAND's standard output and error,
-	                               * -1: ctxrun's */
-	char *exec_path;              /* where COMMAND was found last time, or
-	                               * "": kept here; NULL: plain execvp */
-	size_t exec_path_len;
-};
-
-/* Starts argv[0] (PATH search): returns the pid, or -1 with *exec_errno set
- * when exec failed (ENOENT and ENOTDIR mean "not found"), or -1 with
- * *exec_errno 0 and errno set when no process could be created. */
-pid_t spawn_command(char *const argv[], const struct spawn_attr *a,
-    int *exec_errno);
-
-/* ---- relay.c: the output relay of --idle-timeout ----------------------- */
-
-struct pollfd;
-
-/* One way from the tree to a real destination. */
-struct relay_channel {
-	int src;                /* ctxrun's end: relay pipe or pty master */
-	int tree_end;           /* the tree's: pipe write end or pty slave */
-	int sink;               /* the destination, non-blocking if our own */
-	int term_fd;            /* a pty's real terminal (sink), else -1 */
-	bool pty, socket;
-	bool named_fifo;        /* a FIFO whose reader may come back */
-	bool splice;            /* moved by splice(2), not copied */
-	bool sink_nonblocking;  /* a description of ctxrun's own */
-	bool stalled;           /* the destination is full: wait for POLLOUT */
-	bool gone;              /* the reader downstream went away */
-	int error;              /* why the destination failed (gone) */
-	bool error_said;
-	char *buf;              /* a copy's bytes not yet written */
-	size_t off, len;
-	struct termios modes_seen;      /* a pty's, as last copied */
-};
-
-struct relay {
-	struct relay_channel ch[2];
-	size_t n;
-	int tree_fd[3];         /* what fds 1 and 2 are in the tree, -1: as is */
-};
-
-/* Channels for fds 1 and 2 (one for both when they are one open file or
- * one terminal; none for a closed one).  -1 with errno. */
-int relay_open(struct relay *r);
-void relay_close(struct relay *r);
-/* Moves everything channel i holds that the destination takes now;
- * returns the bytes that came from the tree. */
-size_t relay_pump(struct relay *r, size_t i);
-/* Whether a destination is full: the tree waits for a reader, it is not
- * idle. */
-bool relay_stalled(const struct relay *r);
-/* What to poll (at most 4): fds[k] is channel which[k]'s source, or its
- * destination (full, or watched for its reader going away). */
-size_t relay_pollfds(const struct relay *r, struct pollfd *fds, size_t *which);
-/* A destination that polled ready without POLLOUT: its reader is gone. */
-void relay_ready(struct relay *r, size_t i, const struct pollfd *pfd);
-/* Copies the real terminal's size to the pseudo-terminals; true if one
- * changed. */
-bool relay_resize(struct relay *r);
-/* The real terminal behind a pseudo-terminal channel, or -1. */
-int relay_terminal(const struct relay *r);
-
-struct policy;
-
-/* ---- signals.c: what ctxrun catches, through a signalfd ---------------- */
-
-struct caught_signals {
-	int fd;                       /* signalfd, non-blocking */
-	sigset_t set;                 /* blocked and read from fd */
-	sigset_t orig_mask;           /* the caller's mask, for COMMAND */
-	sigset_t child_default;       /* changed for ctxrun, default for COMMAND */
-	bool sigchld_was_ignored;
-	pid_t self;                   /* to know signals raised on ourselves */
-};
-
-/* One signal read from the signalfd. */
-struct received {
-	int sig;
-	int code;                     /* si_code: SI_KERNEL from the terminal */
-	pid_t sender;
-};
-
-/* Blocks and takes the policy's signals (those the caller ignored stay
- * ignored, unless kept); SIGCHLD is always taken.  -1 with errno. */
-int signals_catch(struct caught_signals *cs, const struct policy *p);
-/* Reads what is pending, up to n signals: all of them are read before any
- * is acted on, so that none starves another.  Signals ctxrun raised on
- * itself (PIPE or XFSZ from writing its messages) are dropped here. */
-size_t signals_drain(struct caught_signals *cs, struct received *buf, size_t n);
 
 /* ---- supervise.c: run COMMAND under a context -------------------------- */
 

@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 
 #include "ctxrun.h"
+#include "envcodec.h"
 
 
 static bool

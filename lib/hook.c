@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "ctxrun.h"
+#include "envcodec.h"
 #include "sup.h"
 
 static bool

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "ctxrun.h"
+#include "registry.h"
 
 static socklen_t
 address(const char *token, struct sockaddr_un *sa)
@@ -303,4 +304,24 @@ registry_call(const char *token, uint32_t kind, const struct msg *m,
 		return -1;
 	}
 	return reply->kind == MSG_ACK ? 0 : 1;
+}
+
+int
+ctxrun_ask(const char *token, const struct ask *a, char why[ASK_TEXT_MAX],
+    int *sig)
+{
+	struct msg m = { .status = a->status, .after = a->after }, reply = { 0 };
+	uint32_t kind = MSG_CANCEL;
+
+	if (a->kind != ASK_CANCEL) {
+		kind = MSG_RETRY;
+		m.status = a->kind == ASK_RETRY_NEVER ? RETRY_NEVER : RETRY_AFTER;
+	}
+	strlcpy(m.text, a->cause, sizeof(m.text));
+	int rc = registry_call(token, kind, &m, &reply);
+	if (rc == -2)
+		*sig = reply.signal;
+	if (rc == 1)
+		strlcpy(why, reply.text, ASK_TEXT_MAX);
+	return rc;
 }

@@ -39,6 +39,7 @@
 #include <linux/kcmp.h>
 
 #include "ctxrun.h"
+#include "relay.h"
 
 /* The relay pipe holds this much before the tree's writes block: as much
  * as an unprivileged process may ask for, so that a fast writer and ctxrun

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "ctxrun.h"
+#include "signals.h"
 
 int
 signals_catch(struct caught_signals *cs, const struct policy *p)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "ctxrun.h"
+#include "spawn.h"
 
 /*
  * execvp, remembering where COMMAND was found: the next attempt of a retried

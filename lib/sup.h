@@ -13,6 +13,9 @@
 #include <termios.h>
 
 #include "ctxrun.h"
+#include "relay.h"
+#include "signals.h"
+#include "spawn.h"
 #include "sweep.h"
 
 enum phase {

@@ -3,6 +3,8 @@
 #define CTXRUN_SWEEP_H
 
 #include "ctxrun.h"
+#include "registry.h"
+#include "tree.h"
 
 struct sweep {
 	pid_t self;

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "ctxrun.h"
+#include "tree.h"
 
 #ifndef SYS_pidfd_open
 #define SYS_pidfd_open 434

@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 
 #include "../../lib/ctxrun.h"
+#include "../../lib/envcodec.h"
 #include "unit.h"
 
 #define TOKEN "0123456789abcdef0123456789abcdef"
