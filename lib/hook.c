@@ -50,7 +50,7 @@ start_hook(struct sup *s)
 	size_t depth = ctx_depth(c);
 	int err, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-	(void)tree_walk(s->self, collect_pid, &pids);
+	(void)s->sweep.tree->walk(s->self, collect_pid, &pids);
 	snprintf(num, sizeof(num), "%d", (int)s->cmd);
 	snprintf(name, sizeof(name), "CTXRUN_%zu", depth);
 	unsetenv(name);

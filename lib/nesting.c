@@ -35,7 +35,7 @@ static bool
 trusted(const struct sup *s, const struct peer *p)
 {
 	return p->uid == getuid() || p->uid == geteuid() || p->uid == 0 ||
-	    tree_contains(s->self, p->pid);
+	    s->sweep.tree->contains(s->self, p->pid);
 }
 
 static void

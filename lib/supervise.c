@@ -157,15 +157,6 @@ reap(struct sup *s)
 	}
 }
 
-static bool
-has_children(void)
-{
-	siginfo_t si;
-
-	return waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 ||
-	    errno != ECHILD;
-}
-
 /* After every wake-up: what the phase does now.  A wake-up for output
  * alone changed no child and no phase: only the idle time moved. */
 void
@@ -179,7 +170,7 @@ advance(struct sup *s, bool output_only)
 	if (output_only && s->phase != PHASE_RUNNING && s->wake > mono_now())
 		return;
 	if (!s->cmd_running && !(output_only && s->phase == PHASE_RUNNING)) {
-		if (!has_children()) {
+		if (s->sweep.tree->empty()) {
 			s->phase = PHASE_DONE;
 			return;
 		}
@@ -337,6 +328,7 @@ supervise(const struct run *r, struct outcome *out)
 	s.nest.reg.reserve_fd = -1;
 	s.sig.fd = -1;
 	s.self = getpid();
+	s.sweep.tree = &tree_proc;
 	s.sweep.self = s.self;
 	s.sweep.reg = &s.nest.reg;
 

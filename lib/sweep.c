@@ -68,11 +68,11 @@ flush_burst(struct pass *ps)
 {
 	for (size_t i = 0; i < ps->nburst; i++) {
 		struct proc *p = &ps->burst[i];
-		if (ps->sig != 0 && tree_signal(p, ps->sig) == 0) {
+		if (ps->sig != 0 && ps->s->tree->signal(p, ps->sig) == 0) {
 			ps->ev->count++;
 			/* A stopped process would not act on it until continued. */
 			if (p->state == 'T' && ps->sig != SIGKILL && ps->sig != SIGCONT)
-				tree_signal(p, SIGCONT);
+				ps->s->tree->signal(p, SIGCONT);
 		}
 		if (p->pidfd >= 0)
 			close(p->pidfd);
@@ -119,7 +119,7 @@ visit_first(struct proc *p, void *arg)
 	 * signal it was told, or got it from the terminal itself. */
 	if (n != NULL && ps->to_nested) {
 		if (!seen(ps, p->pid) && remember(ps, p->pid) == 0 &&
-		    tree_signal(p, ps->sig) == 0)
+		    ps->s->tree->signal(p, ps->sig) == 0)
 			ps->ev->count++;
 		return false;
 	}
@@ -160,7 +160,7 @@ walk_passes(struct pass *ps)
 
 	do {
 		ps->added = 0;
-		int rc = tree_walk(ps->s->self, visit_first, ps);
+		int rc = ps->s->tree->walk(ps->s->self, visit_first, ps);
 		flush_burst(ps);
 		if (rc == -1) {
 			ps->ev->kind = EV_TREE_UNREADABLE;
@@ -185,7 +185,7 @@ sweep_first(struct sweep *s, int sig, const struct msg *tell, struct event *ev)
 	struct pass ps = { .s = s, .sig = sig, .tell = tell, .ev = ev };
 
 	ev->sig = sig;
-	if (!tree_proc_usable()) {
+	if (!s->tree->usable()) {
 		if (sig != 0)
 			signal_without_proc(s, sig);
 		return;
@@ -206,7 +206,7 @@ sweep_terminal(struct sweep *s, int sig, pid_t fg, struct event *ev)
 	struct msg m = { .signal = sig, .fg_pgrp = fg };
 
 	ev->sig = sig;
-	if (!tree_proc_usable())
+	if (!s->tree->usable())
 		return;
 	/* A nested ctxrun outside the terminal's group is told; inside it, it
 	 * got the signal itself.  Either way its subtree is its own. */
@@ -225,7 +225,7 @@ sweep_forward(struct sweep *s, int sig, struct event *ev)
 	struct pass ps = { .s = s, .sig = sig, .to_nested = true, .ev = ev };
 
 	ev->sig = sig;
-	if (!tree_proc_usable()) {
+	if (!s->tree->usable()) {
 		signal_without_proc(s, sig);
 		return;
 	}
@@ -233,6 +233,7 @@ sweep_forward(struct sweep *s, int sig, struct event *ev)
 }
 
 struct kill_pass {
+	const struct tree_ops *tree;
 	size_t live;
 };
 
@@ -242,7 +243,7 @@ visit_kill(struct proc *p, void *arg)
 	struct kill_pass *kp = arg;
 
 	if (p->alive) {
-		tree_signal(p, SIGKILL);
+		kp->tree->signal(p, SIGKILL);
 		kp->live++;
 	}
 	return true;
@@ -251,14 +252,14 @@ visit_kill(struct proc *p, void *arg)
 size_t
 sweep_kill(struct sweep *s, struct event *ev)
 {
-	struct kill_pass kp = { 0 };
+	struct kill_pass kp = { .tree = s->tree };
 
 	ev->sig = SIGKILL;
-	if (!tree_proc_usable()) {
+	if (!s->tree->usable()) {
 		signal_without_proc(s, SIGKILL);
 		return 1;	/* cannot count: look again until no child is left */
 	}
-	if (tree_walk(s->self, visit_kill, &kp) == -1) {
+	if (s->tree->walk(s->self, visit_kill, &kp) == -1) {
 		ev->kind = EV_TREE_UNREADABLE;
 		ev->err = errno;
 		ev->count = kp.live;

@@ -7,6 +7,7 @@
 #include "tree.h"
 
 struct sweep {
+	const struct tree_ops *tree;
 	pid_t self;
 	pid_t command;          /* for the fallback without /proc */
 	bool shares_group;      /* COMMAND is in ctxrun's process group */

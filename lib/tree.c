@@ -16,6 +16,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ctxrun.h"
@@ -186,7 +187,7 @@ queue_children(struct queue *q, pid_t pid, long nthreads, char **buf, size_t *ca
 	return 0;
 }
 
-int
+static int
 tree_walk(pid_t self, visit_fn visit, void *arg)
 {
 	struct queue q = { 0 };
@@ -231,7 +232,7 @@ tree_walk(pid_t self, visit_fn visit, void *arg)
 	return rc;
 }
 
-int
+static int
 tree_signal(const struct proc *p, int sig)
 {
 	if (p->pidfd >= 0)
@@ -241,7 +242,7 @@ tree_signal(const struct proc *p, int sig)
 	return kill(p->pid, sig);
 }
 
-bool
+static bool
 tree_proc_usable(void)
 {
 	static int usable = -1;
@@ -275,7 +276,7 @@ proc_state(pid_t pid)
 	return rc == 0 ? p.state : 0;
 }
 
-bool
+static bool
 tree_contains(pid_t self, pid_t pid)
 {
 	struct proc p;
@@ -298,3 +299,23 @@ tree_contains(pid_t self, pid_t pid)
 	free(buf);
 	return found;
 }
+
+/* No child left means no tree left: every orphan of the tree comes back to
+ * ctxrun, its subreaper. */
+static bool
+tree_empty(void)
+{
+	siginfo_t si;
+
+	return !(waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) == 0 ||
+	    errno != ECHILD);
+}
+
+const struct tree_ops tree_proc = {
+	.name = "proc",
+	.usable = tree_proc_usable,
+	.walk = tree_walk,
+	.signal = tree_signal,
+	.contains = tree_contains,
+	.empty = tree_empty,
+};

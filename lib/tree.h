@@ -20,13 +20,36 @@ struct proc {
  * visit returns false to skip a process's subtree; it may keep p->pidfd by
  * setting it to -1 in p (then closing it is its business). */
 typedef bool (*visit_fn)(struct proc *p, void *arg);
-int tree_walk(pid_t self, visit_fn visit, void *arg);
-/* Whether /proc belongs to our PID namespace, so that the tree can be read. */
-bool tree_proc_usable(void);
-/* Signals a process being visited, through its pidfd. */
-int tree_signal(const struct proc *p, int sig);
-/* Whether pid is a descendant of self (follows the parents in /proc). */
-bool tree_contains(pid_t self, pid_t pid);
+
+/*
+ * How the tree below a ctxrun is found and signalled.  The sweeps
+ * (sweep.c) and the supervisor reach the tree only through this, so that
+ * another way to find it (a cgroup of its own) can sit beside the /proc
+ * walk without touching them.
+ */
+struct tree_ops {
+	const char *name;
+	/* Whether this way can read the tree here (/proc of our PID
+	 * namespace, for the walk). */
+	bool (*usable)(void);
+	/* Calls visit for every member below self, parents before children.
+	 * visit returns false to skip a process's subtree; it may keep
+	 * p->pidfd by setting it to -1 in p (then closing it is its
+	 * business).  -1 with errno when the tree cannot be read. */
+	int (*walk)(pid_t self, visit_fn visit, void *arg);
+	/* Signals a member being visited (through its pidfd: never a reused
+	 * PID). */
+	int (*signal)(const struct proc *p, int sig);
+	/* Whether pid is a member of self's tree. */
+	bool (*contains)(pid_t self, pid_t pid);
+	/* Whether nothing of the tree is left to reap. */
+	bool (*empty)(void);
+};
+
+/* The first implementation: /proc/PID/task/TID/children, from ctxrun, the
+ * child subreaper of everything it starts. */
+extern const struct tree_ops tree_proc;
+
 /* The state letter of pid from /proc/PID/stat, 0 if it is gone. */
 char proc_state(pid_t pid);
 
