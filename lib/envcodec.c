@@ -156,14 +156,117 @@ parse_seconds_n(const char *s, size_t len, int64_t *ns)
 	return parse_seconds(buf, ns);
 }
 
+/* What the fields of one level say, kept until all are read: some are
+ * only valid together. */
+struct level {
+	int64_t	 wall, mono;
+	char	*boot, *name;
+	bool	 have_pid, have_token, have_grace;
+};
+
+/* 32 lowercase hex digits, the cancel socket's name. */
+static bool
+decode_token(const char *v, char *token)
+{
+	bool ok = true;
+
+	for (size_t i = 0; ok && i < 32; i++)
+		ok = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f');
+	if (ok)
+		memcpy(token, v, 33), token[32] = '\0';
+	return ok;
+}
+
+/* v.KEY=VALUE: a value of this level, each KEY once. */
+static bool
+decode_value(struct ctx *c, const char *k, size_t klen, const char *v,
+    size_t vlen)
+{
+	char *key = strndup(k, klen), *val = NULL;
+	bool ok = key != NULL;
+
+	for (size_t i = 0; ok && i < c->nvalues; i++)
+		ok = strcmp(c->values[i].key, key) != 0;
+	ok = ok && pct_decode(v, vlen, &val) == 0 &&
+	    ctx_set_value(c, key, val) == 0;
+	free(key);
+	free(val);
+	return ok;
+}
+
+/* One field KEY=VALUE (KEY is s, klen bytes): 1 read, 0 bad or repeated,
+ * -1 no such field. */
+static int
+decode_field(struct level *l, struct ctx *c, const char *s, size_t klen,
+    const char *v, size_t vlen)
+{
+	bool ok;
+
+#define KEY(k) (klen == sizeof(k) - 1 && memcmp(s, k, klen) == 0)
+	if (KEY("name"))
+		ok = l->name == NULL && pct_decode(v, vlen, &l->name) == 0;
+	else if (KEY("pid"))
+		ok = !l->have_pid && (l->have_pid = true) &&
+		    parse_pid(v, vlen, &c->pid) == 0;
+	else if (KEY("token"))
+		ok = !l->have_token && vlen == 32 && (l->have_token = true) &&
+		    decode_token(v, c->token);
+	else if (KEY("grace"))
+		ok = !l->have_grace && (l->have_grace = true) &&
+		    parse_seconds_n(v, vlen, &c->grace) == 0;
+	else if (KEY("hook"))
+		ok = c->hook_limit == 0 && parse_seconds_n(v, vlen, &c->hook_limit) == 0;
+	else if (KEY("deadline"))
+		ok = l->wall < 0 && parse_seconds_n(v, vlen, &l->wall) == 0;
+	else if (KEY("mono"))
+		ok = l->mono < 0 && parse_seconds_n(v, vlen, &l->mono) == 0;
+	else if (KEY("boot"))
+		ok = l->boot == NULL && pct_decode(v, vlen, &l->boot) == 0;
+	else if (KEY("attempt"))
+		ok = c->attempts == 0 && parse_attempt(v, vlen, c) == 0;
+	else if (klen > 2 && memcmp(s, "v.", 2) == 0 && is_identifier(s + 2, klen - 2))
+		ok = decode_value(c, s + 2, klen - 2, v, vlen);
+	else
+		return -1;
+#undef KEY
+	return ok;
+}
+
+/* The fields read, those that go together checked together: the name
+ * and the deadline go to c. */
+static int
+finish_level(const char *var, struct level *l, struct ctx *c,
+    int64_t wall_to_mono, ctx_err *err)
+{
+	if (l->name == NULL || !l->have_pid || !l->have_token || !l->have_grace)
+		return ctx_fail(err, "%s: needs name, pid, token and grace", var);
+	if ((l->wall < 0) != (l->mono < 0) || (l->mono < 0) != (l->boot == NULL))
+		return ctx_fail(err, "%s: deadline, mono and boot go together", var);
+	free(c->name);
+	c->name = l->name;
+	l->name = NULL;
+	if (l->wall >= 0) {
+		/* Same boot and time namespace: the monotonic instant is exact
+		 * and immune to clock steps.  Another machine, boot or time
+		 * namespace: only the wall clock is shared.  One conversion for
+		 * the whole chain, so that equal instants stay equal. */
+		if (same_mono_clock(l->boot))
+			c->deadline = l->mono;
+		else
+			c->deadline = time_add(l->wall, wall_to_mono);
+		/* Long past (before this boot): as good as now, and printable. */
+		if (c->deadline < 0)
+			c->deadline = 0;
+	}
+	return 0;
+}
+
 /* One level: the fields of CTXRUN_<level>. */
 static int
 decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono,
     ctx_err *err)
 {
-	int64_t wall = -1, mono = -1;
-	char *boot = NULL, *name = NULL;
-	bool have_pid = false, have_token = false, have_grace = false;
+	struct level l = { .wall = -1, .mono = -1 };
 	int rc = -1;
 
 	while (*s != '\0') {
@@ -174,47 +277,12 @@ decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono
 			goto out;
 		}
 		size_t klen = (size_t)(eq - s), vlen = flen - klen - 1;
-		const char *v = eq + 1;
-#define KEY(k) (klen == sizeof(k) - 1 && memcmp(s, k, klen) == 0)
-		bool ok = true;
-		if (KEY("name"))
-			ok = name == NULL && pct_decode(v, vlen, &name) == 0;
-		else if (KEY("pid"))
-			ok = !have_pid && (have_pid = true) && parse_pid(v, vlen, &c->pid) == 0;
-		else if (KEY("token")) {
-			ok = !have_token && vlen == 32 && (have_token = true);
-			for (size_t i = 0; ok && i < vlen; i++)
-				ok = (v[i] >= '0' && v[i] <= '9') || (v[i] >= 'a' && v[i] <= 'f');
-			if (ok)
-				memcpy(c->token, v, 33), c->token[32] = '\0';
-		} else if (KEY("grace"))
-			ok = !have_grace && (have_grace = true) &&
-			    parse_seconds_n(v, vlen, &c->grace) == 0;
-		else if (KEY("hook"))
-			ok = c->hook_limit == 0 && parse_seconds_n(v, vlen, &c->hook_limit) == 0;
-		else if (KEY("deadline"))
-			ok = wall < 0 && parse_seconds_n(v, vlen, &wall) == 0;
-		else if (KEY("mono"))
-			ok = mono < 0 && parse_seconds_n(v, vlen, &mono) == 0;
-		else if (KEY("boot"))
-			ok = boot == NULL && pct_decode(v, vlen, &boot) == 0;
-		else if (KEY("attempt"))
-			ok = c->attempts == 0 && parse_attempt(v, vlen, c) == 0;
-		else if (klen > 2 && memcmp(s, "v.", 2) == 0 && is_identifier(s + 2, klen - 2)) {
-			char *key = strndup(s + 2, klen - 2), *val = NULL;
-			ok = key != NULL;
-			for (size_t i = 0; ok && i < c->nvalues; i++)
-				ok = strcmp(c->values[i].key, key) != 0;
-			ok = ok && pct_decode(v, vlen, &val) == 0 &&
-			    ctx_set_value(c, key, val) == 0;
-			free(key);
-			free(val);
-		} else {
+		int got = decode_field(&l, c, s, klen, eq + 1, vlen);
+		if (got == -1) {
 			ctx_fail(err, "%s: unknown field '%.*s'", var, (int)klen, s);
 			goto out;
 		}
-#undef KEY
-		if (!ok) {
+		if (got == 0) {
 			ctx_fail(err, "%s: bad or repeated field '%.*s'", var, (int)flen, s);
 			goto out;
 		}
@@ -224,34 +292,10 @@ decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono
 			goto out;
 		}
 	}
-	if (name == NULL || !have_pid || !have_token || !have_grace) {
-		ctx_fail(err, "%s: needs name, pid, token and grace", var);
-		goto out;
-	}
-	if ((wall < 0) != (mono < 0) || (mono < 0) != (boot == NULL)) {
-		ctx_fail(err, "%s: deadline, mono and boot go together", var);
-		goto out;
-	}
-	free(c->name);
-	c->name = name;
-	name = NULL;
-	if (wall >= 0) {
-		/* Same boot and time namespace: the monotonic instant is exact
-		 * and immune to clock steps.  Another machine, boot or time
-		 * namespace: only the wall clock is shared.  One conversion for
-		 * the whole chain, so that equal instants stay equal. */
-		if (same_mono_clock(boot))
-			c->deadline = mono;
-		else
-			c->deadline = time_add(wall, wall_to_mono);
-		/* Long past (before this boot): as good as now, and printable. */
-		if (c->deadline < 0)
-			c->deadline = 0;
-	}
-	rc = 0;
+	rc = finish_level(var, &l, c, wall_to_mono, err);
 out:
-	free(name);
-	free(boot);
+	free(l.name);
+	free(l.boot);
 	return rc;
 }
 
