@@ -159,6 +159,8 @@ reap(struct sup *s)
 
 /* After every wake-up: what the phase does now.  A wake-up for output
  * alone changed no child and no phase: only the idle time moved. */
+#define PARENT_WORD_MARGIN (100 * NS_PER_MS)
+
 void
 advance(struct sup *s, bool output_only)
 {
@@ -207,6 +209,15 @@ advance(struct sup *s, bool output_only)
 		if (owner != s->r->ctx && owner->hook_limit > 0 &&
 		    !s->nest.parent_detached && deadline != CTX_NEVER)
 			deadline = time_add(deadline, owner->hook_limit);
+		/* The deadline of an enclosing ctxrun we are registered with:
+		 * that one decides, and tells this one first.  Were both to
+		 * wake at the same instant, this one could end its tree and
+		 * exit before the other woke, which would then see COMMAND
+		 * exit 124 and never name its deadline.  This one's own timer
+		 * is the fallback, for an enclosing ctxrun that cannot act. */
+		else if (owner != s->r->ctx && s->nest.parent_fd >= 0 &&
+		    !s->nest.parent_detached && deadline != CTX_NEVER)
+			deadline = time_add(deadline, PARENT_WORD_MARGIN);
 		if (deadline <= now)
 			begin_done(s, DONE_DEADLINE, 0);
 		else if (idle_at <= now)
