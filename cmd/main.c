@@ -567,18 +567,7 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 	if (o->report != NULL)
 		report_begin(&report, o->report, ctx, o->argv, o->start, wait_tree);
 	if (ctx_deadline(ctx) <= mono_now() && !o->start_when_past) {
-		out = (struct outcome){ .cause = DONE_DEADLINE,
-		    .command_alive_at_done = true };
-		end = (struct ending){ .status = EXIT_CTX_DONE };
-		const struct ctx *owner = ctx_deadline_owner(ctx);
-		if (owner == ctx)
-			strlcpy(end.cause, "deadline already passed, not started",
-			    sizeof(end.cause));
-		else
-			snprintf(end.cause, sizeof(end.cause), "deadline already passed "
-			    "(inherited from '%s'), not started", owner->name);
-		if (!o->quiet)
-			speak_line(&sp, "%s", end.cause);
+		conclude_unstarted(&sp, ctx, &out, &end);
 	} else {
 		supervise(&r, &out);
 		conclude(&sp, &out, o->argv, o->preserve_status, wait_tree, &end);
