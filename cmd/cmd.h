@@ -1,4 +1,4 @@
-/* The ctxrun command line: shared by main.c and subcommands.c. */
+/* The front end: ctxrun's command lines, what it says, how it ends. */
 #ifndef CTXRUN_CMD_H
 #define CTXRUN_CMD_H
 
@@ -62,6 +62,30 @@ struct invocation {
 int run_in_context(struct invocation *inv, struct ctx *ctx);
 /* timeout.c: GNU timeout's command line; argv[0] is "timeout". */
 int cmd_timeout(int argc, char **argv, int64_t start);
+
+/* ---- options.c: ctxrun's command line ---------------------------------- */
+
+/* What ctxrun's command line asks for, before it becomes a context. */
+struct cmdline {
+	struct invocation inv;
+	int64_t timeout;        /* -t, the shortest; CTX_NEVER: none */
+	int64_t deadline;       /* -d, the earliest, mono_now(); CTX_NEVER */
+	int64_t grace;          /* -k */
+	const char *name;       /* -n; NULL: COMMAND's */
+	/* --env and --unset, and --value, in order: given by the caller, as
+	 * many slots as arguments. */
+	char **env_ops, **values;
+	size_t nenv_ops, nvalues;
+	struct retry_policy rp; /* inv.retry points here when retrying */
+	bool limit_given;       /* --on-timeout-limit */
+	bool job_given;         /* --job-deadline, its margin in job_arg */
+	const char *job_arg;    /* NULL: the default */
+};
+
+/* Reads argv into *cl (but env_ops and values, the caller's); 1 when
+ * --help or --version was answered, 0 when a COMMAND is to run.  A bad
+ * command line ends ctxrun (usage_error). */
+int parse_options(int argc, char **argv, int64_t start, struct cmdline *cl);
 
 /* ---- speak.c ----------------------------------------------------------- */
 
