@@ -27,7 +27,7 @@ LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
 	lib/nesting.c lib/received.c lib/warn.c lib/ctxenv.c lib/jobdeadline.c \
 	lib/cause.c lib/instant.c lib/gnu.c
 CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c cmd/speak.c cmd/json.c \
-	cmd/report.c
+	cmd/report.c cmd/outcome.c cmd/conclude.c cmd/options.c
 HDRS = lib/ctxrun.h lib/sup.h lib/sweep.h lib/registry.h lib/tree.h lib/spawn.h \
 	lib/relay.h lib/signals.h lib/envcodec.h cmd/cmd.h
 UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envcodec \

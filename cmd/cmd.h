@@ -1,4 +1,4 @@
-/* The ctxrun command line: shared by main.c and subcommands.c. */
+/* The front end: ctxrun's command lines, what it says, how it ends. */
 #ifndef CTXRUN_CMD_H
 #define CTXRUN_CMD_H
 
@@ -60,6 +60,32 @@ struct invocation {
  * returns the exit status, or does not return when ctxrun dies of a
  * signal as COMMAND did. */
 int run_in_context(struct invocation *inv, struct ctx *ctx);
+/* timeout.c: GNU timeout's command line; argv[0] is "timeout". */
+int cmd_timeout(int argc, char **argv, int64_t start);
+
+/* ---- options.c: ctxrun's command line ---------------------------------- */
+
+/* What ctxrun's command line asks for, before it becomes a context. */
+struct cmdline {
+	struct invocation inv;
+	int64_t timeout;        /* -t, the shortest; CTX_NEVER: none */
+	int64_t deadline;       /* -d, the earliest, mono_now(); CTX_NEVER */
+	int64_t grace;          /* -k */
+	const char *name;       /* -n; NULL: COMMAND's */
+	/* --env and --unset, and --value, in order: given by the caller, as
+	 * many slots as arguments. */
+	char **env_ops, **values;
+	size_t nenv_ops, nvalues;
+	struct retry_policy rp; /* inv.retry points here when retrying */
+	bool limit_given;       /* --on-timeout-limit */
+	bool job_given;         /* --job-deadline, its margin in job_arg */
+	const char *job_arg;    /* NULL: the default */
+};
+
+/* Reads argv into *cl (but env_ops and values, the caller's); 1 when
+ * --help or --version was answered, 0 when a COMMAND is to run.  A bad
+ * command line ends ctxrun (usage_error). */
+int parse_options(int argc, char **argv, int64_t start, struct cmdline *cl);
 
 /* ---- speak.c ----------------------------------------------------------- */
 
@@ -83,8 +109,13 @@ struct speaker {
 void speak_flush(struct speaker *sp, int patience_ms);
 /* One line on stderr, prefixed in the speaker's dialect. */
 void speak_line(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
+/* ctxrun's own failure, not named after the context (none ran). */
+void speak_failure(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
 /* The supervisor's events, as --verbose says them. */
 void speak_event(const struct event *ev, void *sp);
+
+/* ---- conclude.c: the last line and the exit status --------------------- */
+
 /* How ctxrun ends, decided before it does: a report is written between the
  * decision and the exit. */
 struct ending {
@@ -96,11 +127,28 @@ struct ending {
 /* Says how the run ended (unless quiet) and fills *end; does not exit. */
 void conclude(struct speaker *sp, const struct outcome *o, char **argv,
     bool preserve, bool wait_tree, struct ending *end);
+/* The deadline was over before COMMAND started: fills *o and *end as if
+ * the deadline had ended it, and says so (unless quiet). */
+void conclude_unstarted(struct speaker *sp, const struct ctx *ctx,
+    struct outcome *o, struct ending *end);
 /* Dies of sig (no core dump), so that the caller sees the same wait status
  * it would have seen without ctxrun. */
 void __dead2 die_of(int sig);
-/* GNU timeout's command line; argv[0] is "timeout". */
-int cmd_timeout(int argc, char **argv, int64_t start);
+
+/* ---- outcome.c: how a run ended, for the last line and the report ---- */
+
+enum how_ended {
+	ENDED_FAILED,           /* ctxrun could not run COMMAND: o->failure */
+	ENDED_BY_CONTEXT,       /* a deadline, a cancel, the idle timeout */
+	ENDED_BY_SIGNAL,        /* a signal to ctxrun ended the context */
+	ENDED_EXITED,           /* COMMAND exited on its own */
+	ENDED_SIGNALED,         /* COMMAND died of a signal on its own */
+};
+
+/* wait_tree: --wait, the tree's end counts as COMMAND's. */
+enum how_ended how_ended(const struct outcome *o, bool wait_tree);
+/* The report's "outcome": "exited", "deadline_exceeded", ... */
+const char *outcome_name(const struct outcome *o, bool wait_tree);
 
 /* ---- report.c: --report=FILE, one JSON line per run ------------------- */
 

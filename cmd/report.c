@@ -54,49 +54,6 @@ report_free(struct report *r)
 	r->signals = NULL;
 }
 
-/*
- * Why a context was done, in the report's words.  One case for each
- * enum done_cause and no default: a cause added to lib/ctxrun.h (the idle
- * timeout's DONE_IDLE, to be "idle") makes -Wswitch point here.
- */
-static const char *
-cause_name(enum done_cause cause)
-{
-	switch (cause) {
-	case DONE_NOT_YET:
-		return NULL;
-	case DONE_DEADLINE:
-		return "deadline_exceeded";
-	case DONE_CANCEL:
-	case DONE_PARENT_CANCEL:
-	case DONE_PARENT_GONE:
-		return "cancelled";
-	case DONE_SIGNAL:
-		return "signal_received";
-	case DONE_COMMAND_EXITED:
-		return "command_exited";
-	case DONE_IDLE:
-		return "idle";
-	}
-	return NULL;
-}
-
-/* How a run or an attempt ended, read as conclude() reads it: the context
- * ended it when COMMAND still ran then (with --wait, its tree), or never
- * started; otherwise COMMAND ended on its own. */
-static const char *
-outcome_name(const struct outcome *o, bool wait_tree)
-{
-	const char *cause = cause_name(o->cause);
-
-	if (o->failure != RUN_OK)
-		return "failed";
-	if (cause != NULL && o->cause != DONE_COMMAND_EXITED &&
-	    (o->command_alive_at_done || wait_tree || !o->started))
-		return cause;
-	return o->command_code == CLD_EXITED ? "exited" : "signaled";
-}
-
 static struct report_attempt *
 last_running(struct report *r)
 {
@@ -169,7 +126,7 @@ report_event(struct report *r, const struct event *ev)
 		if (ev->cause == DONE_COMMAND_EXITED)
 			r->leftovers += ev->count + ev->nested_told;
 		signal_sent(r, ev, ev->attempt_timed_out ? "attempt_timed_out" :
-		    cause_name(ev->cause), now);
+		    cause_names(ev->cause)->report, now);
 		break;
 	case EV_KILLED:
 		signal_sent(r, ev, "grace_period_over", now);

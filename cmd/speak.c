@@ -1,7 +1,6 @@
 /*
- * What ctxrun says, and how it ends: the supervisor's events and outcome
- * turned into lines on stderr, in ctxrun's words or GNU timeout's, and into
- * an exit status or a death by signal.
+ * What ctxrun says: the supervisor's events turned into lines on stderr,
+ * in ctxrun's words or GNU timeout's (the last line is conclude.c's).
  *
  * A line is one write(2).  When stderr is gone (a closed pipe, a full disk)
  * ctxrun stops talking: nothing it fails to say changes what it does to the
@@ -16,8 +15,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -146,10 +143,7 @@ speak_line(struct speaker *sp, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* ctxrun's own failures, before any context ran: not named after it. */
-static void speak_failure(struct speaker *sp, const char *fmt, ...) __printflike(2, 3);
-
-static void
+void
 speak_failure(struct speaker *sp, const char *fmt, ...)
 {
 	va_list ap;
@@ -160,31 +154,12 @@ speak_failure(struct speaker *sp, const char *fmt, ...)
 }
 
 static const char *
-cause_words(enum done_cause cause)
-{
-	switch (cause) {
-	case DONE_DEADLINE:
-		return "deadline exceeded";
-	case DONE_CANCEL:
-	case DONE_PARENT_CANCEL:
-	case DONE_PARENT_GONE:
-		return "cancelled";
-	case DONE_SIGNAL:
-		return "signal received";
-	case DONE_COMMAND_EXITED:
-		return "command exited, cleaning up its tree";
-	case DONE_IDLE:
-		return "idle";
-	default:
-		return "";
-	}
-}
-
-static const char *
 plural(size_t n)
 {
 	return n == 1 ? "" : "es";
 }
+
+/* ---- one function per event --------------------------------------------- */
 
 /* How an attempt ended, for "attempt 2/4 failed (...)". */
 static void
@@ -206,318 +181,188 @@ attempt_end(const struct speaker *sp, const struct outcome *o, char *buf,
 		    what, sizeof(what)));
 }
 
+/* EV_RETRYING, EV_GIVING_UP, EV_NOT_RETRIED: an attempt failed. */
+static void
+say_attempt_failed(struct speaker *sp, const struct event *ev)
+{
+	char how[80], wait[40];
+
+	attempt_end(sp, ev->failed, how, sizeof(how));
+	/* To the tenth of a second (the millisecond below one): what a
+	 * reader takes in. */
+	int64_t unit = ev->wait < NS_PER_SEC ? NS_PER_MS : NS_PER_SEC / 10;
+	int64_t w = ev->wait + unit / 2;
+	format_duration(w - w % unit, wait, sizeof(wait));
+	if (ev->kind == EV_NOT_RETRIED)
+		speak_line(sp, "attempt %u/%u failed (%s); not retried: %s",
+		    ev->attempt, ev->attempts, how, ev->failed->asked.cause[0] ?
+		    ev->failed->asked.cause : "ctxrun retry --never");
+	else if (ev->kind == EV_RETRYING)
+		speak_line(sp, "attempt %u/%u failed (%s); retrying in %s",
+		    ev->attempt, ev->attempts, how, wait);
+	else {
+		speak_line(sp, "attempt %u/%u failed (%s); no time left for "
+		    "attempt %u", ev->attempt, ev->attempts, how, ev->attempt + 1);
+		sp->said_last = true;	/* the line that ends the run */
+	}
+}
+
+static void
+say_tree_unreadable(struct speaker *sp, const struct event *ev)
+{
+	speak_line(sp, "cannot read the process tree: %s", strerror(ev->err));
+}
+
+static void
+say_output_failed(struct speaker *sp, const struct event *ev)
+{
+	speak_line(sp, "cannot pass on the command's output: %s; its next "
+	    "write there fails with EPIPE", strerror(ev->err));
+}
+
+/* Only a hook that failed is worth a line. */
+static void
+say_hook_ended(struct speaker *sp, const struct event *ev)
+{
+	const struct hook_result *h = &ev->failed->hook;
+	char name[16], d[40];
+
+	format_duration(ev->wait, d, sizeof(d));
+	if (h->killed)
+		speak_line(sp, "the --on-timeout hook was killed at its limit of %s", d);
+	else if (h->cut_by != 0)
+		speak_line(sp, "the --on-timeout hook was cut short: ctxrun received %s",
+		    signal_name(h->cut_by, name, sizeof(name)));
+	else if (h->code != CLD_EXITED)
+		speak_line(sp, "the --on-timeout hook died of signal %s",
+		    signal_name(h->status, name, sizeof(name)));
+	else if (h->status != 0)
+		speak_line(sp, "the --on-timeout hook exited with %d", h->status);
+}
+
+static void
+say_hook_started(struct speaker *sp, const struct event *ev)
+{
+	char d[40];
+
+	format_duration(ev->wait, d, sizeof(d));
+	speak_line(sp, "running the --on-timeout hook (pid %d, %s at most)",
+	    (int)ev->pid, d);
+}
+
+static void
+say_warned(struct speaker *sp, const struct event *ev)
+{
+	char name[16], d[40];
+
+	format_duration(ev->wait, d, sizeof(d));
+	signal_name(ev->sig, name, sizeof(name));
+	if (ev->count == 1)
+		speak_line(sp, "sent %s to the command, %s before the deadline",
+		    name, d);
+	else if (ev->err == ESRCH)
+		speak_line(sp, "did not send %s: the command had exited", name);
+	else
+		speak_line(sp, "did not send %s: less than %s was left when the "
+		    "command started", name, d);
+}
+
+static void
+say_signalled(struct speaker *sp, const struct event *ev)
+{
+	const char *why = cause_names(ev->cause)->words;
+	char name[16];
+
+	signal_name(ev->sig, name, sizeof(name));
+	speak_line(sp, "sent %s to %zu process%s (%s)%s", name, ev->count,
+	    plural(ev->count), ev->attempt_timed_out ? "attempt timed out" :
+	    why != NULL ? why : "",
+	    ev->nested_told ? "; told the nested ctxruns" : "");
+}
+
+static void
+say_forwarded(struct speaker *sp, const struct event *ev)
+{
+	char name[16];
+
+	signal_name(ev->sig, name, sizeof(name));
+	if (ev->from_terminal)
+		speak_line(sp, "passed %s from the terminal to %zu process%s "
+		    "outside its group%s", name, ev->count, plural(ev->count),
+		    ev->nested_told ? "; told the nested ctxruns" : "");
+	else if (ev->count == 1)
+		speak_line(sp, "forwarded %s to the command", name);
+	else
+		speak_line(sp, "forwarded %s to %zu processes", name, ev->count);
+}
+
+static void
+say_killed(struct speaker *sp, const struct event *ev)
+{
+	char grace[40];
+
+	format_duration(ev->grace, grace, sizeof(grace));
+	speak_line(sp, "sent KILL to %zu process%s (grace period of %s over)",
+	    ev->count, plural(ev->count), grace);
+}
+
+/* GNU timeout names each signal it sends (as sig2str: EXIT for 0), KILL
+ * once, and quotes the command as its quote() does. */
+static void
+say_gnu_sending(struct speaker *sp, const struct event *ev)
+{
+	char name[16], q[512];
+
+	if (ev->kind == EV_KILLED && sp->kill_said++ > 0)
+		return;
+	if (gnu_signal_name(ev->sig, name, sizeof(name)) == NULL)
+		snprintf(name, sizeof(name), "%d", ev->sig);
+	gnu_quote(sp->command, q, sizeof(q));
+	speak_line(sp, "sending signal %s to command %s", name, q);
+}
+
+/*
+ * Which events are said, when, and how.  A failure that changes what the
+ * tree sees (its /proc unreadable, its output lost) is always said; how
+ * attempts and the hook ended is quiet's to hush; the signals that go out
+ * are --verbose's.  A new event kind says nothing until it has a row.
+ */
+struct event_line {
+	enum { NEVER, ALWAYS, UNLESS_QUIET, IF_VERBOSE } when;
+	void (*say)(struct speaker *, const struct event *);
+	void (*gnu)(struct speaker *, const struct event *);  /* NULL: say */
+};
+
+static const struct event_line event_lines[] = {
+	/* The command speaks for itself. */
+	[EV_ATTEMPT_STARTED] = { NEVER, NULL, NULL },
+	[EV_TREE_UNREADABLE] = { ALWAYS, say_tree_unreadable, NULL },
+	[EV_OUTPUT_FAILED] = { ALWAYS, say_output_failed, NULL },
+	[EV_RETRYING] = { UNLESS_QUIET, say_attempt_failed, NULL },
+	[EV_GIVING_UP] = { UNLESS_QUIET, say_attempt_failed, NULL },
+	[EV_NOT_RETRIED] = { UNLESS_QUIET, say_attempt_failed, NULL },
+	[EV_HOOK_ENDED] = { UNLESS_QUIET, say_hook_ended, NULL },
+	[EV_HOOK_STARTED] = { IF_VERBOSE, say_hook_started, NULL },
+	[EV_WARNED] = { IF_VERBOSE, say_warned, NULL },
+	[EV_SIGNALLED] = { IF_VERBOSE, say_signalled, say_gnu_sending },
+	[EV_FORWARDED] = { IF_VERBOSE, say_forwarded, say_gnu_sending },
+	[EV_KILLED] = { IF_VERBOSE, say_killed, say_gnu_sending },
+};
+
 void
 speak_event(const struct event *ev, void *arg)
 {
 	struct speaker *sp = arg;
-	char name[16], grace[40];
 
-	if (ev->kind == EV_ATTEMPT_STARTED)
-		return;	/* nothing to say: the command speaks for itself */
-	if (ev->kind == EV_TREE_UNREADABLE) {
-		speak_line(sp, "cannot read the process tree: %s", strerror(ev->err));
+	/* A kind added to lib/ after the last row: nothing to say of it. */
+	if ((size_t)ev->kind >= sizeof(event_lines) / sizeof(event_lines[0]))
 		return;
-	}
-	if (ev->kind == EV_RETRYING || ev->kind == EV_GIVING_UP ||
-	    ev->kind == EV_NOT_RETRIED) {
-		char how[80], wait[40];
-		if (sp->quiet)
-			return;
-		attempt_end(sp, ev->failed, how, sizeof(how));
-		/* To the tenth of a second (the millisecond below one): what a
-		 * reader takes in. */
-		int64_t unit = ev->wait < NS_PER_SEC ? NS_PER_MS : NS_PER_SEC / 10;
-		int64_t w = ev->wait + unit / 2;
-		format_duration(w - w % unit, wait, sizeof(wait));
-		if (ev->kind == EV_NOT_RETRIED)
-			speak_line(sp, "attempt %u/%u failed (%s); not retried: %s",
-			    ev->attempt, ev->attempts, how, ev->failed->asked.cause[0] ?
-			    ev->failed->asked.cause : "ctxrun retry --never");
-		else if (ev->kind == EV_RETRYING)
-			speak_line(sp, "attempt %u/%u failed (%s); retrying in %s",
-			    ev->attempt, ev->attempts, how, wait);
-		else {
-			speak_line(sp, "attempt %u/%u failed (%s); no time left for "
-			    "attempt %u", ev->attempt, ev->attempts, how, ev->attempt + 1);
-			sp->said_last = true;	/* the line that ends the run */
-		}
+	const struct event_line *l = &event_lines[ev->kind];
+	if (l->when == NEVER || (l->when == UNLESS_QUIET && sp->quiet) ||
+	    (l->when == IF_VERBOSE && !sp->verbose))
 		return;
-	}
-	if (ev->kind == EV_OUTPUT_FAILED) {
-		/* Always said: the tree can only be told EPIPE. */
-		speak_line(sp, "cannot pass on the command's output: %s; its next "
-		    "write there fails with EPIPE", strerror(ev->err));
-		return;
-	}
-	if (ev->kind == EV_HOOK_ENDED) {
-		const struct outcome *o = ev->failed;
-		char d[40];
-		if (sp->quiet)
-			return;
-		format_duration(ev->wait, d, sizeof(d));
-		if (o->hook.killed)
-			speak_line(sp, "the --on-timeout hook was killed at its limit of %s", d);
-		else if (o->hook.cut_by != 0)
-			speak_line(sp, "the --on-timeout hook was cut short: ctxrun received %s",
-			    signal_name(o->hook.cut_by, name, sizeof(name)));
-		else if (o->hook.code != CLD_EXITED)
-			speak_line(sp, "the --on-timeout hook died of signal %s",
-			    signal_name(o->hook.status, name, sizeof(name)));
-		else if (o->hook.status != 0)
-			speak_line(sp, "the --on-timeout hook exited with %d", o->hook.status);
-		return;
-	}
-	if (!sp->verbose)
-		return;
-	if (ev->kind == EV_WARNED || ev->kind == EV_HOOK_STARTED) {
-		char d[40];
-		format_duration(ev->wait, d, sizeof(d));
-		signal_name(ev->sig, name, sizeof(name));
-		if (ev->kind == EV_HOOK_STARTED)
-			speak_line(sp, "running the --on-timeout hook (pid %d, %s at most)",
-			    (int)ev->pid, d);
-		else if (ev->count == 1)
-			speak_line(sp, "sent %s to the command, %s before the deadline",
-			    name, d);
-		else if (ev->err == ESRCH)
-			speak_line(sp, "did not send %s: the command had exited", name);
-		else
-			speak_line(sp, "did not send %s: less than %s was left when the "
-			    "command started", name, d);
-		return;
-	}
-	if (sp->gnu) {
-		char q[512];
-		/* GNU timeout names each signal it sends (as sig2str: EXIT for
-		 * 0), KILL once, and quotes the command as its quote() does. */
-		if (ev->kind == EV_KILLED && sp->kill_said++ > 0)
-			return;
-		if (gnu_signal_name(ev->sig, name, sizeof(name)) == NULL)
-			snprintf(name, sizeof(name), "%d", ev->sig);
-		gnu_quote(sp->command, q, sizeof(q));
-		speak_line(sp, "sending signal %s to command %s", name, q);
-		return;
-	}
-	signal_name(ev->sig, name, sizeof(name));
-	switch (ev->kind) {
-	case EV_SIGNALLED:
-		speak_line(sp, "sent %s to %zu process%s (%s)%s", name, ev->count,
-		    plural(ev->count), ev->attempt_timed_out ? "attempt timed out" :
-		    cause_words(ev->cause),
-		    ev->nested_told ? "; told the nested ctxruns" : "");
-		break;
-	case EV_FORWARDED:
-		if (ev->from_terminal)
-			speak_line(sp, "passed %s from the terminal to %zu process%s "
-			    "outside its group%s", name, ev->count, plural(ev->count),
-			    ev->nested_told ? "; told the nested ctxruns" : "");
-		else if (ev->count == 1)
-			speak_line(sp, "forwarded %s to the command", name);
-		else
-			speak_line(sp, "forwarded %s to %zu processes", name, ev->count);
-		break;
-	case EV_KILLED:
-		format_duration(ev->grace, grace, sizeof(grace));
-		speak_line(sp, "sent KILL to %zu process%s (grace period of %s over)",
-		    ev->count, plural(ev->count), grace);
-		break;
-	default:
-		break;
-	}
-}
-
-void
-die_of(int sig)
-{
-	struct rlimit none = { 0, 0 };
-	sigset_t only;
-
-	/* No core dump: COMMAND's was the one that mattered. */
-	prctl(PR_SET_DUMPABLE, 0);
-	setrlimit(RLIMIT_CORE, &none);
-	signal(sig, SIG_DFL);
-	sigemptyset(&only);
-	sigaddset(&only, sig);
-	raise(sig);
-	sigprocmask(SIG_UNBLOCK, &only, NULL);
-	/* Still here: a signal whose default is to ignore or stop, or ctxrun
-	 * is PID 1 of a namespace.  The shell's convention is the next best. */
-	_exit(128 + sig);
-}
-
-/* The line that says why nothing ran, and the exit status. */
-static int
-failed(const struct speaker *sp, const struct outcome *o, char **argv,
-    char *why, size_t len)
-{
-	switch (o->failure) {
-	case RUN_FD_LIMIT:
-		snprintf(why, len, "the limit of %d open files is too low to supervise "
-		    "a tree (%d needed)", o->err, FDS_NEEDED);
-		return EXIT_CTX_FAILED;
-	case RUN_SETUP:
-		snprintf(why, len, "cannot set up supervision: %s", strerror(o->err));
-		return EXIT_CTX_FAILED;
-	case RUN_FORK:
-		snprintf(why, len, "cannot start a process: %s", strerror(o->err));
-		return EXIT_CTX_FAILED;
-	case RUN_EXEC:
-		if (sp->gnu) {
-			char q[512];
-			gnu_quote(argv[0], q, sizeof(q));
-			snprintf(why, len, "failed to run command %s: %s", q,
-			    strerror(o->err));
-		}
-		else
-			snprintf(why, len, "cannot run '%s': %s", argv[0], strerror(o->err));
-		return o->err == ENOENT || o->err == ENOTDIR ? EXIT_NOT_FOUND :
-		    EXIT_CANNOT_RUN;
-	default:
-		return EXIT_CTX_FAILED;
-	}
-}
-
-static bool
-ended_by_context(enum done_cause c)
-{
-	return c == DONE_DEADLINE || c == DONE_CANCEL || c == DONE_PARENT_CANCEL ||
-	    c == DONE_PARENT_GONE || c == DONE_IDLE;
-}
-
-/* GNU timeout's exit status: 124 once timed out (unless
- * --preserve-status), 128+N for a signal, 137 when KILL was needed, and
- * its own death by COMMAND's signal when it did not time out. */
-static void
-conclude_gnu(const struct outcome *o, bool preserve, struct ending *end)
-{
-	bool timed_out = ended_by_context(o->cause);
-	int status = o->command_status;
-
-	if (!o->started) {
-		if (o->cause == DONE_SIGNAL)
-			end->signal = o->signal;
-		end->status = EXIT_CTX_DONE;
-		return;
-	}
-	if (o->command_code != CLD_EXITED) {
-		if (!timed_out) {
-			end->signal = o->command_status;
-			return;
-		}
-		if (o->command_status == SIGKILL)
-			preserve = true;
-		status = 128 + o->command_status;
-	}
-	if (timed_out && !preserve)
-		end->status = o->cause == DONE_CANCEL ? o->asked.cancel_status : EXIT_CTX_DONE;
+	if (sp->gnu && l->gnu != NULL)
+		l->gnu(sp, ev);
 	else
-		end->status = status;
-}
-
-/* What ctxrun says when the context ended COMMAND. */
-static void
-say_why(const struct speaker *sp, const struct outcome *o, char *buf, size_t len)
-{
-	const struct ctx *c = sp->ctx, *owner = ctx_deadline_owner(c);
-	char d[40];
-
-	switch (o->cause) {
-	case DONE_CANCEL:
-		snprintf(buf, len, "cancelled: %s", o->asked.cancel_text[0] ? o->asked.cancel_text :
-		    "ctxrun cancel");
-		break;
-	case DONE_PARENT_CANCEL:
-		snprintf(buf, len, "cancelled by the enclosing context '%s'",
-		    c->parent ? c->parent->name : "?");
-		break;
-	case DONE_PARENT_GONE:
-		snprintf(buf, len, "cancelled: the enclosing ctxrun '%s' (pid %d) was killed",
-		    c->parent ? c->parent->name : "?", c->parent ? (int)c->parent->pid : 0);
-		break;
-	case DONE_IDLE:
-		format_duration(sp->idle_timeout, d, sizeof(d));
-		if (o->attempts > 0)
-			snprintf(buf, len, "idle for %s (attempt %u/%u)", d, o->attempt,
-			    o->attempts);
-		else
-			snprintf(buf, len, "idle for %s", d);
-		break;
-	default: {
-		char attempt[40] = "";
-		if (o->attempts > 0)
-			snprintf(attempt, sizeof(attempt), ", attempt %u/%u",
-			    o->attempt, o->attempts);
-		if (o->attempt_timed_out) {
-			format_duration(sp->retry->attempt_timeout, d, sizeof(d));
-			/* --attempt-timeout without retries: one attempt, one
-			 * more deadline. */
-			if (o->attempts == 0)
-				snprintf(buf, len, "deadline exceeded after %s "
-				    "(--attempt-timeout)", d);
-			else
-				snprintf(buf, len, "attempt %u/%u timed out after %s",
-				    o->attempt, o->attempts, d);
-			break;
-		}
-		/* The budget this ctxrun had, to the millisecond. */
-		int64_t budget = ctx_deadline(c) - sp->start + NS_PER_MS / 2;
-		format_duration(budget - budget % NS_PER_MS, d, sizeof(d));
-		if (owner == c && o->attempts > 0)
-			snprintf(buf, len, "deadline exceeded after %s (attempt %u/%u)", d,
-			    o->attempt, o->attempts);
-		else if (owner == c)
-			snprintf(buf, len, "deadline exceeded after %s", d);
-		else
-			snprintf(buf, len, "deadline exceeded after %s (inherited from '%s'%s)",
-			    d, owner->name, attempt);
-	}
-	}
-}
-
-/* ctxrun's status, or the signal it dies of; the cause is what it says. */
-static void
-decide(struct speaker *sp, const struct outcome *o, bool preserve,
-    bool wait_tree, struct ending *end)
-{
-	bool ctx_ended = ended_by_context(o->cause) &&
-	    (o->command_alive_at_done || wait_tree);
-	bool exited = o->command_code == CLD_EXITED;
-
-	if (ctx_ended) {
-		say_why(sp, o, end->cause, sizeof(end->cause));
-		if (preserve && o->started)
-			end->status = exited ? o->command_status : 128 + o->command_status;
-		else
-			end->status = o->cause == DONE_CANCEL ? o->asked.cancel_status :
-			    EXIT_CTX_DONE;
-	} else if (!o->started && o->cause == DONE_SIGNAL)
-		end->signal = o->signal;
-	else if (exited)
-		end->status = o->command_status;
-	else if (o->cause == DONE_SIGNAL && o->command_alive_at_done)
-		end->signal = o->signal;
-	else if (outcome_warned(o, o->command_status))
-		/* Of ctxrun's own --warn signal: not a death to pass on to the
-		 * caller as if the signal had come from outside. */
-		end->status = 128 + o->command_status;
-	else
-		end->signal = o->command_status;
-}
-
-void
-conclude(struct speaker *sp, const struct outcome *o, char **argv,
-    bool preserve, bool wait_tree, struct ending *end)
-{
-	*end = (struct ending){ 0 };
-	if (o->failure != RUN_OK) {
-		end->status = failed(sp, o, argv, end->cause, sizeof(end->cause));
-		speak_failure(sp, "%s", end->cause);
-	} else if (sp->gnu)
-		conclude_gnu(o, preserve, end);
-	else {
-		decide(sp, o, preserve, wait_tree, end);
-		/* "no time left for attempt N" said it already. */
-		if (end->cause[0] != '\0' && !sp->quiet && !sp->said_last)
-			speak_line(sp, "%s", end->cause);
-	}
+		l->say(sp, ev);
 }

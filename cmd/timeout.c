@@ -207,21 +207,38 @@ gnu_policy(struct policy *p, int first_signal, bool kill_after)
 	p->first_signal = first_signal;
 }
 
-int
-cmd_timeout(int argc, char **argv, int64_t start)
+/* What timeout's options ask for, but the invocation's own. */
+struct gnu_settings {
+	int first_signal;       /* -s */
+	bool foreground;        /* -f */
+	int64_t kill_after;     /* -k, 0: no KILL */
+};
+
+/* getopt_long's complaint about argv[optind - 1], in GNU's words. */
+static void __dead2
+bad_option(int opt, char **argv)
 {
-	struct invocation o = { .start = start, .gnu = true, .quiet = true,
-	    .idle_timeout = CTX_NEVER };
-	int first_signal = SIGTERM;
-	bool foreground = false;
-	int64_t timeout, kill_after = 0;
-	struct ctx *inherited, *ctx;
-	extern char **environ;
-	ctx_err err;
+	if (opt == ':') {
+		if (optopt >= OPT_FOREGROUND)
+			usage_failure("option '--%s' requires an argument",
+			    long_name(optopt));
+		usage_failure("option requires an argument -- '%c'", optopt);
+	}
+	if (optopt >= OPT_FOREGROUND)
+		usage_failure("option '--%s' doesn't allow an argument",
+		    long_name(optopt));
+	if (optopt != 0)
+		usage_failure("invalid option -- '%c'", optopt);
+	bad_long_option(argv[optind - 1]);
+}
+
+/* 1 when --help or --version was answered, else 0. */
+static int
+read_timeout_options(int argc, char **argv, struct invocation *o,
+    struct gnu_settings *g)
+{
 	int opt;
 
-	if (argv[0] != NULL && argv[0][0] != '\0')
-		progname = argv[0];
 	opterr = 0;
 	optind = 1;
 	while ((opt = getopt_long(argc, argv, "+:fk:ps:v", timeout_options,
@@ -229,45 +246,80 @@ cmd_timeout(int argc, char **argv, int64_t start)
 		switch (opt) {
 		case 'f':
 		case OPT_FOREGROUND:
-			foreground = true;
+			g->foreground = true;
 			break;
 		case 'k':
 		case OPT_KILL_AFTER:
-			kill_after = gnu_duration(optarg);
+			g->kill_after = gnu_duration(optarg);
 			break;
 		case 'p':
 		case OPT_PRESERVE:
-			o.preserve_status = true;
+			o->preserve_status = true;
 			break;
 		case 's':
 		case OPT_SIGNAL:
-			if (parse_gnu_signal(optarg, &first_signal) == -1)
+			if (parse_gnu_signal(optarg, &g->first_signal) == -1)
 				usage_failure("%s: invalid signal", quoted(optarg));
 			break;
 		case 'v':
 		case OPT_VERBOSE:
-			o.verbose = true;
+			o->verbose = true;
 			break;
 		case OPT_HELP:
 			fputs(timeout_usage, stdout);
-			return 0;
+			return 1;
 		case OPT_VERSION:
 			printf("timeout (ctxrun) %s\n", CTXRUN_VERSION);
-			return 0;
-		case ':':
-			if (optopt >= OPT_FOREGROUND)
-				usage_failure("option '--%s' requires an argument",
-				    long_name(optopt));
-			usage_failure("option requires an argument -- '%c'", optopt);
+			return 1;
 		default:
-			if (optopt >= OPT_FOREGROUND)
-				usage_failure("option '--%s' doesn't allow an argument",
-				    long_name(optopt));
-			if (optopt != 0)
-				usage_failure("invalid option -- '%c'", optopt);
-			bad_long_option(argv[optind - 1]);
+			bad_option(opt, argv);
 		}
 	}
+	return 0;
+}
+
+/* Inside a ctxrun, timeout is a nested context like any other. */
+static struct ctx *
+timeout_context(struct invocation *o, int64_t timeout, int64_t kill_after)
+{
+	extern char **environ;
+	struct ctx *inherited, *ctx;
+	ctx_err err;
+
+	if (ctx_from_env(environ, &inherited, &err) == -1)
+		timeout_error("malformed inherited context: %s", err.msg);
+	if ((ctx = ctx_new(inherited, o->argv[0])) == NULL)
+		timeout_error("memory exhausted");
+	ctx->deadline = timeout > 0 ? time_add(o->start, timeout) : CTX_NEVER;
+	/* No KILL without -k, unless an enclosing ctxrun will send one: then
+	 * timeout sends its own first, to reap its tree before. */
+	ctx->grace = kill_after > 0 ? kill_after : CTX_NEVER;
+	if (inherited != NULL)
+		ctx->grace = nested_grace(ctx->grace, inherited->grace);
+	/* Never a context that a nested ctxrun would refuse, nor variables
+	 * that would make COMMAND unrunnable (E2BIG). */
+	if (ctx_env_check(ctx, o->argv, environ, &err) == -1)
+		timeout_error("%s", err.msg);
+	/* GNU starts COMMAND even when the limit is over before it could:
+	 * "timeout -s 0 0.000001 cmd" runs cmd (and says 124).  Only a
+	 * deadline inherited already past means not starting it, as for a
+	 * nested ctxrun. */
+	o->start_when_past = inherited == NULL || ctx_deadline(inherited) > mono_now();
+	return ctx;
+}
+
+int
+cmd_timeout(int argc, char **argv, int64_t start)
+{
+	struct invocation o = { .start = start, .gnu = true, .quiet = true,
+	    .idle_timeout = CTX_NEVER };
+	struct gnu_settings g = { .first_signal = SIGTERM };
+	int64_t timeout;
+
+	if (argv[0] != NULL && argv[0][0] != '\0')
+		progname = argv[0];
+	if (read_timeout_options(argc, argv, &o, &g) == 1)
+		return 0;
 	/* As GNU: without DURATION and COMMAND, only the Try line, and the
 	 * duration is not looked at. */
 	if (argc - optind < 2)
@@ -275,28 +327,7 @@ cmd_timeout(int argc, char **argv, int64_t start)
 	timeout = gnu_duration(argv[optind]);
 	o.argv = argv + optind + 1;
 	o.prog = progname;
-	gnu_policy(&o.policy, first_signal, kill_after > 0);
-	o.policy.foreground = foreground;
-
-	/* Inside a ctxrun, timeout is a nested context like any other. */
-	if (ctx_from_env(environ, &inherited, &err) == -1)
-		timeout_error("malformed inherited context: %s", err.msg);
-	if ((ctx = ctx_new(inherited, o.argv[0])) == NULL)
-		timeout_error("memory exhausted");
-	ctx->deadline = timeout > 0 ? time_add(start, timeout) : CTX_NEVER;
-	/* No KILL without -k, unless an enclosing ctxrun will send one: then
-	 * timeout sends its own first, to reap its tree before. */
-	ctx->grace = kill_after > 0 ? kill_after : CTX_NEVER;
-	if (inherited != NULL)
-		ctx->grace = nested_grace(ctx->grace, inherited->grace);
-	/* GNU starts COMMAND even when the limit is over before it could:
-	 * "timeout -s 0 0.000001 cmd" runs cmd (and says 124).  Only a
-	 * deadline inherited already past means not starting it, as for a
-	 * nested ctxrun. */
-	/* Never a context that a nested ctxrun would refuse, nor variables
-	 * that would make COMMAND unrunnable (E2BIG). */
-	if (ctx_env_check(ctx, o.argv, environ, &err) == -1)
-		timeout_error("%s", err.msg);
-	o.start_when_past = inherited == NULL || ctx_deadline(inherited) > mono_now();
-	return run_in_context(&o, ctx);
+	gnu_policy(&o.policy, g.first_signal, g.kill_after > 0);
+	o.policy.foreground = g.foreground;
+	return run_in_context(&o, timeout_context(&o, timeout, g.kill_after));
 }

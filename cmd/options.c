@@ -1,0 +1,487 @@
+/*
+ * ctxrun's command line: its options, read into a struct cmdline and
+ * checked on their own.  What they add up to (the context, its deadline,
+ * the environment) is main.c's: it needs the inherited context.
+ */
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../lib/ctxrun.h"
+#include "cmd.h"
+
+static const char usage_text[] =
+    "Usage: ctxrun [OPTION]... [--] COMMAND [ARG]...\n"
+    "       ctxrun remaining [--ms]\n"
+    "       ctxrun deadline [--epoch]\n"
+    "       ctxrun value KEY\n"
+    "       ctxrun show [--json]\n"
+    "       ctxrun cancel [--cause TEXT] [--status N]\n"
+    "       ctxrun retry --never [--cause TEXT] | --after DURATION\n"
+    "       ctxrun timeout [-s SIG] [-k DURATION] [-p] [-f] [-v] DURATION COMMAND [ARG]...\n"
+    "Run COMMAND under a context: when its deadline passes or it is cancelled,\n"
+    "signal the whole process tree, wait, kill what is left, and reap it all.\n"
+    "\n"
+    "  -t, --timeout=DURATION     done DURATION after start (0: no timeout)\n"
+    "  -d, --deadline=TIME        done at TIME (RFC 3339 or @EPOCH[.FRACTION])\n"
+    "  -s, --signal=SIG           first signal sent when done (default TERM)\n"
+    "  -k, --kill-after=DURATION  grace before KILL (default 10s)\n"
+    "  -e, --env=NAME=VALUE       set an environment variable for COMMAND\n"
+    "  -u, --unset=NAME           remove an environment variable\n"
+    "      --value=KEY=VALUE      attach a value to the context\n"
+    "  -n, --name=NAME            the context's name (default: COMMAND's)\n"
+    "  -w, --wait                 when COMMAND exits, let its tree finish\n"
+    "      --preserve-status      when done, exit with COMMAND's status, not 124\n"
+    "      --foreground           keep COMMAND in ctxrun's process group\n"
+    "  -r, --retries=N            up to N more attempts when COMMAND fails\n"
+    "      --attempt-timeout=DURATION  each attempt's own deadline\n"
+    "      --retry-on=LIST        what is retried: statuses, ranges (2-5),\n"
+    "                             timeout, signal, any (default: non-zero but\n"
+    "                             125-127, and timeout)\n"
+    "      --retry-delay=DURATION first wait between attempts (default 1s),\n"
+    "                             doubling up to --retry-max-delay (default 1m)\n"
+    "      --retry-max-delay=DURATION\n"
+    "      --no-retry-jitter      wait exactly that long, not a random 1/2-1\n"
+    "      --replay-stdin         read stdin once; each attempt gets its bytes\n"
+    "      --idle-timeout=DURATION  done when the tree writes nothing to stdout\n"
+    "                             or stderr for DURATION (output is relayed)\n"
+    "      --on-timeout=COMMAND   run sh -c COMMAND when the deadline or the idle\n"
+    "                             timeout passes, before the tree is signalled\n"
+    "      --on-timeout-limit=DURATION  how long the hook may take (default:\n"
+    "                             half the grace period)\n"
+    "      --warn=SIG@DURATION    send SIG to COMMAND DURATION before the deadline\n"
+    "      --job-deadline[=MARGIN]  done MARGIN (default 30s) before the end of\n"
+    "                             the CI job (GitLab, Slurm, Bazel, Buildkite)\n"
+    "      --report=FILE          append a JSON line on the run to FILE\n"
+    "  -v, --verbose              report every signal sent\n"
+    "  -q, --quiet                say nothing when the context ends COMMAND\n"
+    "  -h, --help                 show this help\n"
+    "      --version              show the version\n"
+    "\n"
+    "DURATION: 90, 1.5s, 250ms, 2m, 1h30m, 1d (units ns us ms s m h d).\n"
+    "Exit status: 124 deadline or cancel, 125 ctxrun failed, 126 COMMAND\n"
+    "cannot run, 127 COMMAND not found, else COMMAND's status.\n"
+    "See ctxrun(1) for subcommands, nesting and the environment.\n";
+
+void
+usage_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	fputs("ctxrun: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputc('\n', stderr);
+	exit(EXIT_CTX_FAILED);
+}
+
+enum { OPT_VALUE = 256, OPT_PRESERVE, OPT_FOREGROUND, OPT_VERSION,
+    OPT_ATTEMPT_TIMEOUT, OPT_RETRY_ON, OPT_RETRY_DELAY, OPT_RETRY_MAX_DELAY,
+    OPT_NO_RETRY_JITTER, OPT_REPLAY_STDIN, OPT_IDLE_TIMEOUT, OPT_JOB_DEADLINE,
+    OPT_ON_TIMEOUT, OPT_ON_TIMEOUT_LIMIT, OPT_WARN, OPT_REPORT };
+
+static const struct option long_options[] = {
+	{ "timeout", required_argument, NULL, 't' },
+	{ "deadline", required_argument, NULL, 'd' },
+	{ "signal", required_argument, NULL, 's' },
+	{ "kill-after", required_argument, NULL, 'k' },
+	{ "env", required_argument, NULL, 'e' },
+	{ "unset", required_argument, NULL, 'u' },
+	{ "value", required_argument, NULL, OPT_VALUE },
+	{ "name", required_argument, NULL, 'n' },
+	{ "wait", no_argument, NULL, 'w' },
+	{ "preserve-status", no_argument, NULL, OPT_PRESERVE },
+	{ "foreground", no_argument, NULL, OPT_FOREGROUND },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "quiet", no_argument, NULL, 'q' },
+	{ "retries", required_argument, NULL, 'r' },
+	{ "attempt-timeout", required_argument, NULL, OPT_ATTEMPT_TIMEOUT },
+	{ "retry-on", required_argument, NULL, OPT_RETRY_ON },
+	{ "retry-delay", required_argument, NULL, OPT_RETRY_DELAY },
+	{ "retry-max-delay", required_argument, NULL, OPT_RETRY_MAX_DELAY },
+	{ "no-retry-jitter", no_argument, NULL, OPT_NO_RETRY_JITTER },
+	{ "replay-stdin", no_argument, NULL, OPT_REPLAY_STDIN },
+	{ "idle-timeout", required_argument, NULL, OPT_IDLE_TIMEOUT },
+	{ "on-timeout", required_argument, NULL, OPT_ON_TIMEOUT },
+	{ "on-timeout-limit", required_argument, NULL, OPT_ON_TIMEOUT_LIMIT },
+	{ "warn", required_argument, NULL, OPT_WARN },
+	{ "job-deadline", optional_argument, NULL, OPT_JOB_DEADLINE },
+	{ "report", required_argument, NULL, OPT_REPORT },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* The context's own variables; CTXRUN_JOB_DEADLINE is a setting that a
+ * CI configuration or --env may give nested ctxruns, not context. */
+static bool
+reserved_name(const char *name)
+{
+	size_t n = strcspn(name, "=");
+
+	if (n == strlen(JOB_DEADLINE_VAR) && strncmp(name, JOB_DEADLINE_VAR, n) == 0)
+		return false;
+	return strncmp(name, "CTXRUN_", 7) == 0;
+}
+
+/* NAME=VALUE or NAME, checked; returns the length of NAME. */
+static size_t
+check_env_arg(const char *opt, const char *arg, bool with_value)
+{
+	size_t n = strcspn(arg, "=");
+
+	if (n == 0)
+		usage_error("%s: '%s': empty variable name", opt, arg);
+	if (with_value && arg[n] != '=')
+		usage_error("%s: '%s': expected NAME=VALUE", opt, arg);
+	if (!with_value && arg[n] == '=')
+		usage_error("%s: '%s': expected a NAME without '='", opt, arg);
+	if (reserved_name(arg))
+		usage_error("%s: '%s': CTXRUN_ variables belong to the context", opt, arg);
+	return n;
+}
+
+/* ctxrun's own policy: every signal but job control is taken; INT (unless
+ * typed at the terminal), TERM and HUP end the context, the rest go to
+ * COMMAND; the tree is told once. */
+static void
+ctxrun_policy(struct policy *p)
+{
+	sigemptyset(&p->caught);
+	for (int sig = 1; sig <= SIGRTMAX; sig++) {
+		switch (sig) {
+		case SIGKILL: case SIGSTOP: case SIGTSTP: case SIGTTIN: case SIGTTOU:
+		case SIGCONT:
+			continue;
+		}
+		/* 32 and 33 belong to glibc's threads. */
+		if (sig >= 32 && sig < SIGRTMIN)
+			continue;
+		sigaddset(&p->caught, sig);
+	}
+	sigemptyset(&p->keep_caught);
+	sigemptyset(&p->as_deadline);
+	sigemptyset(&p->ending);
+	sigaddset(&p->ending, SIGINT);
+	sigaddset(&p->ending, SIGTERM);
+	sigaddset(&p->ending, SIGHUP);
+	p->tell_once = true;
+	p->leftovers = LEFTOVERS_CANCEL;
+	p->first_signal = SIGTERM;
+}
+
+/* --warn=SIG@DURATION; DURATION more than 0, or it would come with the
+ * first signal. */
+static void
+parse_warning(const char *arg, struct warning *w)
+{
+	const char *at = strrchr(arg, '@');
+	char sig[32];
+	ctx_err err;
+
+	if (at == NULL)
+		usage_error("--warn: '%s': expected SIG@DURATION (USR1@2m)", arg);
+	if ((size_t)(at - arg) >= sizeof(sig) || at == arg)
+		usage_error("--warn: '%s': expected a signal before '@'", arg);
+	snprintf(sig, sizeof(sig), "%.*s", (int)(at - arg), arg);
+	if (parse_signal(sig, &w->sig, &err) == -1)
+		usage_error("--warn: %s", err.msg);
+	if (w->sig == 0)
+		usage_error("--warn: '%s': signal 0 sends nothing", arg);
+	if (w->sig == SIGKILL || w->sig == SIGSTOP)
+		usage_error("--warn: '%s': %s cannot be caught, it warns of nothing", arg,
+		    w->sig == SIGKILL ? "KILL" : "STOP");
+	if (parse_duration(at + 1, &w->before, &err) == -1)
+		usage_error("--warn: %s", err.msg);
+	if (w->before == 0)
+		usage_error("--warn: '%s': 0 before the deadline is the deadline itself", arg);
+}
+
+/* What only check_options() needs to know of the options given. */
+struct seen {
+	bool retries, attempt_timeout;
+	const char *retry_opt;  /* an option of retries, for "only with -r" */
+};
+
+static const char *
+option_name(int val)
+{
+	for (const struct option *o = long_options; o->name != NULL; o++)
+		if (o->val == val)
+			return o->name;
+	return "?";
+}
+
+/* -t, -d, -s, -k, --idle-timeout, --job-deadline: when the context is
+ * done, and what it sends then. */
+static bool
+time_option(struct cmdline *cl, int opt, const char *arg)
+{
+	int64_t t;
+	ctx_err err;
+
+	switch (opt) {
+	case 't':
+		/* Several combine to the earliest; 0 adds no timeout. */
+		if (parse_duration(arg, &t, &err) == -1)
+			usage_error("--timeout: %s", err.msg);
+		if (t > 0 && t < cl->timeout)
+			cl->timeout = t;
+		return true;
+	case 'd':
+		if (parse_instant(arg, &t, &err) == -1)
+			usage_error("--deadline: %s", err.msg);
+		/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1);
+		 * saturating, for instants long before 1970. */
+		t = time_add(mono_now(), time_add(t, -wall_now()));
+		cl->deadline = t < cl->deadline ? t : cl->deadline;
+		return true;
+	case 's':
+		if (parse_signal(arg, &cl->inv.policy.first_signal, &err) == -1)
+			usage_error("--signal: %s", err.msg);
+		return true;
+	case 'k':
+		if (parse_duration(arg, &cl->grace, &err) == -1)
+			usage_error("--kill-after: %s", err.msg);
+		return true;
+	case OPT_IDLE_TIMEOUT:
+		/* As -t: several combine to the shortest; 0 adds none. */
+		if (parse_duration(arg, &t, &err) == -1)
+			usage_error("--idle-timeout: %s", err.msg);
+		if (t > 0 && t < cl->inv.idle_timeout)
+			cl->inv.idle_timeout = t;
+		return true;
+	case OPT_JOB_DEADLINE:
+		/* The last one given counts, as for --kill-after. */
+		cl->job_given = true;
+		cl->job_arg = arg;
+		return true;
+	}
+	return false;
+}
+
+/* -e, -u, --value, -n: what COMMAND and the nested ctxruns see. */
+static bool
+environment_option(struct cmdline *cl, int opt, char *arg)
+{
+	size_t n;
+
+	switch (opt) {
+	case 'e':
+		check_env_arg("--env", arg, true);
+		cl->env_ops[cl->nenv_ops++] = arg;
+		return true;
+	case 'u':
+		check_env_arg("--unset", arg, false);
+		cl->env_ops[cl->nenv_ops++] = arg;
+		return true;
+	case OPT_VALUE:
+		n = strcspn(arg, "=");
+		if (arg[n] != '=')
+			usage_error("--value: '%s': expected KEY=VALUE", arg);
+		if (!is_identifier(arg, n))
+			usage_error("--value: '%.*s': KEY must be a shell identifier "
+			    "(letters, digits, _; not starting with a digit)",
+			    (int)n, arg);
+		cl->values[cl->nvalues++] = arg;
+		return true;
+	case 'n':
+		if (*arg == '\0')
+			usage_error("--name: empty name");
+		cl->name = arg;
+		return true;
+	}
+	return false;
+}
+
+/* -w, --preserve-status, --foreground, -v, -q, --report: how the tree is
+ * run and how ctxrun tells of it. */
+static bool
+conduct_option(struct cmdline *cl, int opt, const char *arg)
+{
+	switch (opt) {
+	case 'w':
+		cl->inv.policy.leftovers = LEFTOVERS_WAIT;
+		return true;
+	case OPT_PRESERVE:
+		cl->inv.preserve_status = true;
+		return true;
+	case OPT_FOREGROUND:
+		cl->inv.policy.foreground = true;
+		return true;
+	case 'v':
+		cl->inv.verbose = true;
+		return true;
+	case 'q':
+		cl->inv.quiet = true;
+		return true;
+	case OPT_REPORT:
+		if (*arg == '\0')
+			usage_error("--report: empty file name");
+		if (strcmp(arg, "--") == 0)
+			usage_error("--report: '--': not a file name (is the value missing?)");
+		cl->inv.report = arg;
+		return true;
+	}
+	return false;
+}
+
+/* -r and the options that shape the retries. */
+static bool
+retry_option(struct cmdline *cl, struct seen *seen, int opt, const char *arg)
+{
+	struct retry_policy *rp = &cl->rp;
+	const char *errstr;
+	ctx_err err;
+
+	switch (opt) {
+	case 'r':
+		rp->retries = (unsigned)strtonum(arg, 0, MAX_ATTEMPTS - 1, &errstr);
+		if (errstr != NULL)
+			usage_error("--retries: '%s' is %s (0 to %u)", arg, errstr,
+			    MAX_ATTEMPTS - 1);
+		seen->retries = true;
+		return true;
+	case OPT_ATTEMPT_TIMEOUT:
+		if (parse_duration(arg, &rp->attempt_timeout, &err) == -1)
+			usage_error("--attempt-timeout: %s", err.msg);
+		if (rp->attempt_timeout == 0)
+			rp->attempt_timeout = CTX_NEVER;
+		seen->attempt_timeout = true;
+		return true;
+	case OPT_RETRY_ON:
+		if (parse_retry_on(arg, rp, &err) == -1)
+			usage_error("--retry-on: %s", err.msg);
+		break;
+	case OPT_RETRY_DELAY:
+		if (parse_duration(arg, &rp->delay, &err) == -1)
+			usage_error("--retry-delay: %s", err.msg);
+		break;
+	case OPT_RETRY_MAX_DELAY:
+		if (parse_duration(arg, &rp->max_delay, &err) == -1)
+			usage_error("--retry-max-delay: %s", err.msg);
+		break;
+	case OPT_NO_RETRY_JITTER:
+		rp->jitter = false;
+		break;
+	case OPT_REPLAY_STDIN:
+		rp->replay_stdin = true;
+		break;
+	default:
+		return false;
+	}
+	seen->retry_opt = option_name(opt);
+	return true;
+}
+
+/* --on-timeout, --on-timeout-limit, --warn: what COMMAND gets before the
+ * first signal. */
+static bool
+before_option(struct cmdline *cl, int opt, const char *arg)
+{
+	struct invocation *o = &cl->inv;
+	ctx_err err;
+
+	switch (opt) {
+	case OPT_ON_TIMEOUT:
+		if (*arg == '\0')
+			usage_error("--on-timeout: empty command");
+		if (strcmp(arg, "--") == 0)
+			usage_error("--on-timeout: '--': not a command (is the value missing?)");
+		o->on_timeout = arg;
+		return true;
+	case OPT_ON_TIMEOUT_LIMIT:
+		if (parse_duration(arg, &o->on_timeout_limit, &err) == -1)
+			usage_error("--on-timeout-limit: %s", err.msg);
+		cl->limit_given = true;
+		return true;
+	case OPT_WARN:
+		if (o->nwarnings == MAX_WARNINGS)
+			usage_error("--warn: at most %d warnings", MAX_WARNINGS);
+		parse_warning(arg, &o->warnings[o->nwarnings++]);
+		return true;
+	}
+	return false;
+}
+
+static void __dead2
+bad_option(int opt, char **argv)
+{
+	if (opt == ':')
+		usage_error("option '%s' needs a value", argv[optind - 1]);
+	if (optopt)
+		usage_error("unknown option '-%c' (see ctxrun --help)", optopt);
+	usage_error("unknown option '%s' (see ctxrun --help)", argv[optind - 1]);
+}
+
+/* What the options mean together, once all are read. */
+static void
+check_options(struct cmdline *cl, const struct seen *seen, int argc,
+    char **argv)
+{
+	if (optind >= argc)
+		usage_error("missing command (see ctxrun --help)");
+	if (cl->inv.verbose && cl->inv.quiet)
+		usage_error("--verbose and --quiet contradict each other");
+	/* Options of retries without --retries would do nothing: say so. */
+	if (seen->retry_opt != NULL && !seen->retries)
+		usage_error("--%s: only with --retries", seen->retry_opt);
+	/* -r 0 makes one attempt: the other options of retries then have
+	 * nothing to act on (a script may compute N); --attempt-timeout
+	 * alone is one more deadline. */
+	if (cl->rp.retries > 0 || seen->attempt_timeout)
+		cl->inv.retry = &cl->rp;
+	if (cl->rp.retries == 0)
+		cl->rp.replay_stdin = false;
+	cl->inv.argv = argv + optind;
+}
+
+/* Retries: any non-zero exit but 125-127 (trying again will not help a
+ * command that cannot run), and the attempt's own timeout. */
+static void
+default_retries(struct retry_policy *rp)
+{
+	*rp = (struct retry_policy){ .attempt_timeout = CTX_NEVER,
+	    .on_timeout = true, .delay = NS_PER_SEC, .max_delay = 60 * NS_PER_SEC,
+	    .jitter = true };
+	for (int st = 1; st <= 255; st++)
+		if (st < 125 || st > 127)
+			rp->on_exit[st / 8] |= (uint8_t)(1u << (st % 8));
+}
+
+int
+parse_options(int argc, char **argv, int64_t start, struct cmdline *cl)
+{
+	struct seen seen = { 0 };
+	int opt;
+
+	cl->inv = (struct invocation){ .start = start, .idle_timeout = CTX_NEVER };
+	cl->timeout = cl->deadline = CTX_NEVER;
+	cl->grace = 10 * NS_PER_SEC;
+	ctxrun_policy(&cl->inv.policy);
+	default_retries(&cl->rp);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:r:wvqh",
+	    long_options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage_text, stdout);
+			return 1;
+		}
+		if (opt == OPT_VERSION) {
+			printf("ctxrun %s\n", CTXRUN_VERSION);
+			return 1;
+		}
+		if (!time_option(cl, opt, optarg) &&
+		    !environment_option(cl, opt, optarg) &&
+		    !conduct_option(cl, opt, optarg) &&
+		    !retry_option(cl, &seen, opt, optarg) &&
+		    !before_option(cl, opt, optarg))
+			bad_option(opt, argv);
+	}
+	check_options(cl, &seen, argc, argv);
+	return 0;
+}
