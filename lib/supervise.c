@@ -157,10 +157,50 @@ reap(struct sup *s)
 	}
 }
 
-/* After every wake-up: what the phase does now.  A wake-up for output
- * alone changed no child and no phase: only the idle time moved. */
 #define PARENT_WORD_MARGIN (100 * NS_PER_MS)
 
+/* RUNNING: the deadline, the idle clock and the warnings; the next wake-up
+ * is the earliest of them. */
+static void
+running(struct sup *s, int64_t now)
+{
+	int64_t deadline = ctx_deadline(s->r->ctx), idle_at = CTX_NEVER;
+	if (s->idle.relaying) {
+		/* Blocked on a reader downstream is not silence. */
+		if (relay_stalled(&s->idle.relay))
+			s->idle.last_output = now;
+		idle_at = time_add(s->idle.last_output, s->r->idle_timeout);
+	}
+	int64_t warn_at = warn(s, deadline, now);
+	/* The deadline of an enclosing ctxrun with a hook: that ctxrun
+	 * tells this one when its hook has looked at the tree, this
+	 * subtree included (or signals it, not registered); this one's
+	 * own timer waits that long. */
+	const struct ctx *owner = ctx_deadline_owner(s->r->ctx);
+	if (owner != s->r->ctx && owner->hook_limit > 0 &&
+	    !s->nest.parent_detached && deadline != CTX_NEVER)
+		deadline = time_add(deadline, owner->hook_limit);
+	/* The deadline of an enclosing ctxrun we are registered with:
+	 * that one decides, and tells this one first.  Were both to
+	 * wake at the same instant, this one could end its tree and
+	 * exit before the other woke, which would then see COMMAND
+	 * exit 124 and never name its deadline.  This one's own timer
+	 * is the fallback, for an enclosing ctxrun that cannot act. */
+	else if (owner != s->r->ctx && s->nest.parent_fd >= 0 &&
+	    !s->nest.parent_detached && deadline != CTX_NEVER)
+		deadline = time_add(deadline, PARENT_WORD_MARGIN);
+	if (deadline <= now)
+		begin_done(s, DONE_DEADLINE, 0);
+	else if (idle_at <= now)
+		begin_done(s, DONE_IDLE, 0);
+	else {
+		s->wake = idle_at < deadline ? idle_at : deadline;
+		s->wake = warn_at < s->wake ? warn_at : s->wake;
+	}
+}
+
+/* After every wake-up: what the phase does now.  A wake-up for output
+ * alone changed no child and no phase: only the idle time moved. */
 void
 advance(struct sup *s, bool output_only)
 {
@@ -192,42 +232,9 @@ advance(struct sup *s, bool output_only)
 	}
 	int64_t now = mono_now();
 	switch (s->phase) {
-	case PHASE_RUNNING: {
-		int64_t deadline = ctx_deadline(s->r->ctx), idle_at = CTX_NEVER;
-		if (s->idle.relaying) {
-			/* Blocked on a reader downstream is not silence. */
-			if (relay_stalled(&s->idle.relay))
-				s->idle.last_output = now;
-			idle_at = time_add(s->idle.last_output, s->r->idle_timeout);
-		}
-		int64_t warn_at = warn(s, deadline, now);
-		/* The deadline of an enclosing ctxrun with a hook: that ctxrun
-		 * tells this one when its hook has looked at the tree, this
-		 * subtree included (or signals it, not registered); this one's
-		 * own timer waits that long. */
-		const struct ctx *owner = ctx_deadline_owner(s->r->ctx);
-		if (owner != s->r->ctx && owner->hook_limit > 0 &&
-		    !s->nest.parent_detached && deadline != CTX_NEVER)
-			deadline = time_add(deadline, owner->hook_limit);
-		/* The deadline of an enclosing ctxrun we are registered with:
-		 * that one decides, and tells this one first.  Were both to
-		 * wake at the same instant, this one could end its tree and
-		 * exit before the other woke, which would then see COMMAND
-		 * exit 124 and never name its deadline.  This one's own timer
-		 * is the fallback, for an enclosing ctxrun that cannot act. */
-		else if (owner != s->r->ctx && s->nest.parent_fd >= 0 &&
-		    !s->nest.parent_detached && deadline != CTX_NEVER)
-			deadline = time_add(deadline, PARENT_WORD_MARGIN);
-		if (deadline <= now)
-			begin_done(s, DONE_DEADLINE, 0);
-		else if (idle_at <= now)
-			begin_done(s, DONE_IDLE, 0);
-		else {
-			s->wake = idle_at < deadline ? idle_at : deadline;
-			s->wake = warn_at < s->wake ? warn_at : s->wake;
-		}
+	case PHASE_RUNNING:
+		running(s, now);
 		break;
-	}
 	case PHASE_HOOK:
 		if (!s->hook.running || s->wake <= now)
 			end_hook(s);
