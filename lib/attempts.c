@@ -81,9 +81,6 @@ prepare_attempt(struct sup *s, unsigned n, int64_t own_deadline)
 	/* One attempt (-r 0, or --attempt-timeout alone) is no retry. */
 	c->attempt = rp->retries > 0 ? n : 0;
 	c->attempts = rp->retries > 0 ? rp->retries + 1 : 0;
-	c->state = CTX_ACTIVE;
-	free(c->cause);
-	c->cause = NULL;
 	s->out->attempt = c->attempt;
 	s->out->attempts = c->attempts;
 	if (c->attempts == 0)

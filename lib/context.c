@@ -5,7 +5,6 @@
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "ctxrun.h"
@@ -21,7 +20,6 @@ ctx_new(struct ctx *parent, const char *name)
 	}
 	c->deadline = CTX_NEVER;
 	c->grace = 10 * NS_PER_SEC;
-	c->done_fd = -1;
 	c->parent = parent;
 	if (parent != NULL) {
 		struct ctx **k = reallocarray(parent->children,
@@ -33,9 +31,6 @@ ctx_new(struct ctx *parent, const char *name)
 		}
 		parent->children = k;
 		k[parent->nchildren++] = c;
-		/* A child of a done context is born done, as in Go. */
-		if (parent->state != CTX_ACTIVE)
-			ctx_cancel(c, parent->state, parent->cause);
 	}
 	return c;
 }
@@ -76,11 +71,8 @@ ctx_free(struct ctx *c)
 		free(c->values[i].key);
 		free(c->values[i].val);
 	}
-	if (c->done_fd >= 0)
-		close(c->done_fd);
 	free(c->values);
 	free(c->children);
-	free(c->cause);
 	free(c->name);
 	free(c);
 }
@@ -156,38 +148,6 @@ ctx_deadline_owner(const struct ctx *c)
 		    c->deadline <= time_add(d, CTX_DEADLINE_TIE))
 			owner = c;
 	return owner;
-}
-
-void
-ctx_cancel(struct ctx *c, enum ctx_state why, const char *cause)
-{
-	if (c->state != CTX_ACTIVE)
-		return;
-	c->state = why;
-	c->cause = cause ? strdup(cause) : NULL;
-	if (c->done_fd >= 0) {
-		uint64_t one = 1;
-		(void)!write(c->done_fd, &one, sizeof(one));
-	}
-	for (size_t i = 0; i < c->nchildren; i++)
-		ctx_cancel(c->children[i], why, cause);
-}
-
-int
-ctx_done_fd(struct ctx *c)
-{
-	if (c->done_fd < 0) {
-		c->done_fd = eventfd(c->state != CTX_ACTIVE, EFD_CLOEXEC | EFD_NONBLOCK);
-	}
-	return c->done_fd;
-}
-
-bool
-ctx_check_deadline(struct ctx *c, int64_t now)
-{
-	if (c->state == CTX_ACTIVE && ctx_deadline(c) <= now)
-		ctx_cancel(c, CTX_DEADLINE_EXCEEDED, "deadline exceeded");
-	return c->state != CTX_ACTIVE;
 }
 
 size_t

@@ -108,7 +108,6 @@ int64_t time_add(int64_t a, int64_t b);
 
 /* ---- context.c: the context tree --------------------------------------- */
 
-enum ctx_state { CTX_ACTIVE, CTX_DEADLINE_EXCEEDED, CTX_CANCELED };
 
 struct ctx_value {
 	char *key;
@@ -133,9 +132,6 @@ struct ctx {
 	 * (both 0 without retries). */
 	unsigned attempt, attempts;
 	char token[33];         /* its cancel socket name */
-	enum ctx_state state;
-	char *cause;
-	int done_fd;            /* eventfd, created on first ctx_done_fd() */
 	struct ctx **children;
 	size_t nchildren;
 };
@@ -162,12 +158,6 @@ int64_t ctx_deadline(const struct ctx *c);
  * none).  An inherited level carries its effective deadline, which equals
  * its parent's when inherited: the credit goes to where it came from. */
 const struct ctx *ctx_deadline_owner(const struct ctx *c);
-/* Done: cancels the node and its descendants; the first cause wins. */
-void ctx_cancel(struct ctx *c, enum ctx_state why, const char *cause);
-/* Readable once the context is done: the Done() channel. -1 on error. */
-int ctx_done_fd(struct ctx *c);
-/* Expires the node if its effective deadline is at or before now. */
-bool ctx_check_deadline(struct ctx *c, int64_t now);
 /* The level of c in the environment (CTXRUN_<depth>): its ancestors and
  * itself, external nodes not counted. */
 size_t ctx_depth(const struct ctx *c);

@@ -125,8 +125,6 @@ begin_done(struct sup *s, enum done_cause cause, int received)
 	    ctx_deadline(s->r->ctx) < s->att.run_deadline;
 	s->out->signal = received;
 	s->out->command_alive_at_done = s->cmd_running;
-	ctx_cancel(s->r->ctx, cause == DONE_DEADLINE ? CTX_DEADLINE_EXCEEDED :
-	    CTX_CANCELED, NULL);
 	/* A deadline passed: first a look at the tree as it is, if asked. */
 	if ((cause == DONE_DEADLINE || cause == DONE_IDLE) && s->r->on_timeout != NULL &&
 	    start_hook(s) == 0)
