@@ -74,7 +74,7 @@ attach_values(struct ctx *ctx, const struct cmdline *cl)
 /* --on-timeout's limit: the hook delays the first signal, and so KILL, by
  * no more than it. */
 static void
-limit_hook(struct cmdline *cl, struct ctx *ctx, const struct ctx *inherited)
+limit_hook(struct cmdline *cl, struct ctx *ctx)
 {
 	struct invocation *o = &cl->inv;
 
@@ -87,7 +87,7 @@ limit_hook(struct cmdline *cl, struct ctx *ctx, const struct ctx *inherited)
 		usage_error("--on-timeout: no time for the hook (with no grace period, "
 		    "-k 0, give --on-timeout-limit)");
 	/* Nested, the hook takes its time out of the grace (see HOOK). */
-	if (inherited != NULL && inherited->pid > 0 && o->on_timeout_limit > ctx->grace)
+	if (ctx_nested(ctx) && o->on_timeout_limit > ctx->grace)
 		o->on_timeout_limit = ctx->grace;
 	if (o->on_timeout != NULL)
 		ctx->hook_limit = o->on_timeout_limit;
@@ -125,7 +125,7 @@ build_context(struct cmdline *cl)
 	ctx->grace = inherited ? nested_grace(cl->grace, inherited->grace) : cl->grace;
 	if (ctx->grace < 0)
 		ctx->grace = 0;
-	limit_hook(cl, ctx, inherited);
+	limit_hook(cl, ctx);
 	return ctx;
 }
 
@@ -248,7 +248,7 @@ run_in_context(struct invocation *o, struct ctx *ctx)
 		file_report(&report, &sp, &out, &end);
 	/* Lines a full stderr held back, given a moment: the tree is reaped,
 	 * but a nested ctxrun's parent KILLs it at its own time. */
-	bool nested = ctx->parent != NULL && ctx->parent->pid > 0;
+	bool nested = ctx_nested(ctx);
 	ctx_free_tree(ctx);
 	speak_flush(&sp, nested ? 100 : 1000);
 	if (end.signal != 0)

@@ -168,3 +168,9 @@ nested_grace(int64_t own, int64_t parent)
 
 	return own < limit ? own : limit;
 }
+
+bool
+ctx_nested(const struct ctx *c)
+{
+	return c->parent != NULL && c->parent->pid > 0;
+}

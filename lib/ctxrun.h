@@ -161,6 +161,10 @@ const struct ctx *ctx_deadline_owner(const struct ctx *c);
 /* The level of c in the environment (CTXRUN_<depth>): its ancestors and
  * itself, external nodes not counted. */
 size_t ctx_depth(const struct ctx *c);
+/* Whether c runs inside another ctxrun: its parent is a level inherited
+ * from a ctxrun process (not a CI job's deadline, not a local node).  The
+ * one answer to "am I nested?". */
+bool ctx_nested(const struct ctx *c);
 /* The grace of a ctxrun nested in one with grace parent: no longer than
  * the parent's, less a margin to reap and report before the parent's KILL. */
 int64_t nested_grace(int64_t own, int64_t parent);

@@ -231,7 +231,7 @@ register_with_parent(struct sup *s)
 	const struct ctx *parent = s->r->ctx->parent;
 	struct msg m;
 
-	if (parent == NULL || parent->pid <= 0)
+	if (!ctx_nested(s->r->ctx))
 		return 0;
 	int fd = registry_connect(parent->token);
 	if (fd < 0)

@@ -73,14 +73,6 @@ enter_killing(struct sup *s)
 	s->wake = time_add(mono_now(), s->recheck_delay);
 }
 
-/* Inside another ctxrun, which will KILL what is left at the end of its
- * own grace period. */
-static bool
-nested(const struct sup *s)
-{
-	return s->r->ctx->parent != NULL && s->r->ctx->parent->pid > 0;
-}
-
 /* The first signal to the tree (nested ctxruns told), and the grace
  * period starts. */
 void
@@ -97,7 +89,7 @@ first_signal(struct sup *s)
 	int64_t grace = s->r->ctx->grace, now = mono_now();
 	/* Nested, the hook's time comes out of the grace: the enclosing
 	 * ctxrun's KILL comes at its own time, hook or not. */
-	if (s->out->hook.ran && nested(s)) {
+	if (s->out->hook.ran && ctx_nested(s->r->ctx)) {
 		grace -= now - s->hook.start;
 		grace = grace < 0 ? 0 : grace;
 	}
