@@ -70,7 +70,6 @@ prepare_attempt(struct sup *s, unsigned n, int64_t own_deadline)
 {
 	const struct retry_policy *rp = s->r->retry;
 	struct ctx *c = s->r->ctx;
-	char num[16];
 
 	c->deadline = own_deadline;
 	if (rp->attempt_timeout != CTX_NEVER) {
@@ -83,13 +82,7 @@ prepare_attempt(struct sup *s, unsigned n, int64_t own_deadline)
 	c->attempts = rp->retries > 0 ? rp->retries + 1 : 0;
 	s->out->attempt = c->attempt;
 	s->out->attempts = c->attempts;
-	if (c->attempts == 0)
-		return export_context(s);
-	snprintf(num, sizeof(num), "%u", c->attempts);
-	if (setenv("CTXRUN_ATTEMPTS", num, 1) == -1)
-		return -1;
-	snprintf(num, sizeof(num), "%u", n);
-	if (put_owned(&s->att.env_attempt, "CTXRUN_ATTEMPT", num) == -1)
+	if (c->attempts != 0 && export_attempt(s, n) == -1)
 		return -1;
 	return export_context(s);
 }

@@ -74,3 +74,51 @@ export_context(struct sup *s)
 	free(enc);
 	return rc;
 }
+
+/* With retries: which attempt this is, and of how many. */
+int
+export_attempt(struct sup *s, unsigned n)
+{
+	char num[16];
+
+	snprintf(num, sizeof(num), "%u", s->r->ctx->attempts);
+	if (setenv("CTXRUN_ATTEMPTS", num, 1) == -1)
+		return -1;
+	snprintf(num, sizeof(num), "%u", n);
+	return put_owned(&s->att.env_attempt, "CTXRUN_ATTEMPT", num);
+}
+
+/* The hook's environment: the context as COMMAND's parent sees it (this
+ * level removed: a ctxrun it runs is not nested in this context), and
+ * what it is there to look at. */
+void
+export_hook(struct sup *s, const char *pids)
+{
+	const struct ctx *c = s->r->ctx;
+	size_t depth = ctx_depth(c);
+	char name[32], num[24];
+
+	snprintf(name, sizeof(name), "CTXRUN_%zu", depth);
+	unsetenv(name);
+	if (depth > 1) {
+		snprintf(name, sizeof(name), "%zu", depth - 1);
+		setenv("CTXRUN_DEPTH", name, 1);
+	} else
+		unsetenv("CTXRUN_DEPTH");
+	snprintf(num, sizeof(num), "%d", (int)s->cmd);
+	setenv("CTXRUN_COMMAND_PID", num, 1);
+	setenv("CTXRUN_NAME", c->name, 1);
+	setenv("CTXRUN_CAUSE", cause_names(s->out->cause)->words, 1);
+	setenv("CTXRUN_TREE_PIDS", pids, 1);
+}
+
+/* Once the hook is started: ours again, for later attempts. */
+void
+unexport_hook(struct sup *s)
+{
+	unsetenv("CTXRUN_COMMAND_PID");
+	unsetenv("CTXRUN_NAME");
+	unsetenv("CTXRUN_CAUSE");
+	unsetenv("CTXRUN_TREE_PIDS");
+	(void)export_context(s);
+}

@@ -44,25 +44,12 @@ collect_pid(struct proc *p, void *arg)
 int
 start_hook(struct sup *s)
 {
-	const struct ctx *c = s->r->ctx;
 	char *argv[] = { "sh", "-c", (char *)s->r->on_timeout, NULL };
-	char name[32], num[24], *pids = NULL;
-	size_t depth = ctx_depth(c);
+	char *pids = NULL;
 	int err, null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
 	(void)s->sweep.tree->walk(s->self, collect_pid, &pids);
-	snprintf(num, sizeof(num), "%d", (int)s->cmd);
-	snprintf(name, sizeof(name), "CTXRUN_%zu", depth);
-	unsetenv(name);
-	if (depth > 1) {
-		snprintf(name, sizeof(name), "%zu", depth - 1);
-		setenv("CTXRUN_DEPTH", name, 1);
-	} else
-		unsetenv("CTXRUN_DEPTH");
-	setenv("CTXRUN_COMMAND_PID", num, 1);
-	setenv("CTXRUN_NAME", c->name, 1);
-	setenv("CTXRUN_CAUSE", cause_names(s->out->cause)->words, 1);
-	setenv("CTXRUN_TREE_PIDS", pids ? pids : "", 1);
+	export_hook(s, pids ? pids : "");
 	free(pids);
 
 	struct spawn_attr attr = {
@@ -81,11 +68,7 @@ start_hook(struct sup *s)
 	s->hook.start = mono_now();
 	pid_t pid = spawn_command(argv, &attr, &err);
 
-	unsetenv("CTXRUN_COMMAND_PID");
-	unsetenv("CTXRUN_NAME");
-	unsetenv("CTXRUN_CAUSE");
-	unsetenv("CTXRUN_TREE_PIDS");
-	(void)export_context(s);        /* ours again, for later attempts */
+	unexport_hook(s);
 	if (null >= 0)
 		close(null);
 	if (pid < 0)

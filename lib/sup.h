@@ -129,5 +129,8 @@ void warnings_for_attempt(struct sup *s);
 int put_owned(char **slot, const char *name, const char *value);
 void drop_owned(char **slot);
 int export_context(struct sup *s);
+int export_attempt(struct sup *s, unsigned n);
+void export_hook(struct sup *s, const char *pids);
+void unexport_hook(struct sup *s);
 
 #endif
