@@ -135,14 +135,16 @@ bad() {
 }
 
 @test "repeated --timeout: the earliest; 0 adds no timeout of its own" {
-	# remaining: 1 with nothing printed when there is no deadline.
+	# remaining: 1 with nothing printed when there is no deadline.  What
+	# is left of 1 s once the inner ctxrun runs: loaded, under the
+	# sanitizers, it took 116 ms to get there.
 	for ts in "-t 5 -t 1" "-t 1 -t 5" "-t 0 -t 1" "-t 1 -t 0" "-t 0 -t 1 -t 0 -t 9"; do
 		run "$CTXRUN" $ts -- "$CTXRUN" remaining
 		assert_success
-		assert_output --regexp '^(0\.9[0-9]{2}|1\.000)$'
+		assert_output --regexp '^(0\.[5-9][0-9]{2}|1\.000)$'
 	done
 	run "$CTXRUN" -t 1 -d @4102444800 -t 5 -- "$CTXRUN" remaining
-	assert_output --regexp '^(0\.9[0-9]{2}|1\.000)$'
+	assert_output --regexp '^(0\.[5-9][0-9]{2}|1\.000)$'
 	run -1 "$CTXRUN" -t 0 -t 0 -- "$CTXRUN" remaining
 	assert_output ""
 }
