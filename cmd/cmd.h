@@ -10,6 +10,9 @@
 
 /* One line "ctxrun: ..." on stderr and exit 125: nothing was started. */
 void __dead2 usage_error(const char *fmt, ...) __printflike(1, 2);
+/* The long name of option val in a getopt_long table, "?" if none. */
+struct option;
+const char *option_name(const struct option *table, int val);
 
 int cmd_remaining(int argc, char **argv);
 int cmd_deadline(int argc, char **argv);

@@ -207,10 +207,10 @@ struct seen {
 	const char *retry_opt;  /* an option of retries, for "only with -r" */
 };
 
-static const char *
-option_name(int val)
+const char *
+option_name(const struct option *table, int val)
 {
-	for (const struct option *o = long_options; o->name != NULL; o++)
+	for (const struct option *o = table; o->name != NULL; o++)
 		if (o->val == val)
 			return o->name;
 	return "?";
@@ -374,7 +374,7 @@ retry_option(struct cmdline *cl, struct seen *seen, int opt, const char *arg)
 	default:
 		return false;
 	}
-	seen->retry_opt = option_name(opt);
+	seen->retry_opt = option_name(long_options, opt);
 	return true;
 }
 

@@ -115,15 +115,6 @@ static const struct option timeout_options[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *
-long_name(int val)
-{
-	for (const struct option *o = timeout_options; o->name != NULL; o++)
-		if (o->val == val)
-			return o->name;
-	return "?";
-}
-
 /* getopt_long returned '?' for a long option it could not take: arg (the
  * argument, "--name[=value]") is unknown or an ambiguous abbreviation. */
 static void __dead2
@@ -221,12 +212,12 @@ bad_option(int opt, char **argv)
 	if (opt == ':') {
 		if (optopt >= OPT_FOREGROUND)
 			usage_failure("option '--%s' requires an argument",
-			    long_name(optopt));
+			    option_name(timeout_options, optopt));
 		usage_failure("option requires an argument -- '%c'", optopt);
 	}
 	if (optopt >= OPT_FOREGROUND)
 		usage_failure("option '--%s' doesn't allow an argument",
-		    long_name(optopt));
+		    option_name(timeout_options, optopt));
 	if (optopt != 0)
 		usage_failure("invalid option -- '%c'", optopt);
 	bad_long_option(argv[optind - 1]);

@@ -239,7 +239,10 @@ would_end(int sig)
 	return sig != SIGCHLD && sig != SIGWINCH && sig != SIGURG && sig != SIGCONT;
 }
 
-int
+/* Asks and waits for the answer, for ctxrun_ask(): 0 accepted, 1 refused
+ * (why in reply->text), -1 unreachable (errno), -2 a signal that ends the
+ * caller came first (reply->signal).  Returns with signals blocked. */
+static int
 registry_call(const char *token, uint32_t kind, const struct msg *m,
     struct msg *reply)
 {

@@ -74,10 +74,5 @@ int msg_send(int fd, uint32_t kind, const struct msg *fields);
 int msg_recv(int fd, struct msg *m);
 /* Connects to the ctxrun whose token this is (blocking, close-on-exec). */
 int registry_connect(const char *token);
-/* ctxrun cancel: asks and waits for the answer.  0 accepted, 1 refused
- * (why in reply->text), -1 unreachable (errno), -2 a signal that ends the
- * caller came first (reply->signal).  Returns with signals blocked. */
-int registry_call(const char *token, uint32_t kind, const struct msg *m,
-    struct msg *reply);
 
 #endif
