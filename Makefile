@@ -25,13 +25,14 @@ LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
 	lib/registry.c lib/signals.c lib/tree.c lib/sweep.c lib/spawn.c lib/relay.c \
 	lib/supervise.c lib/loop.c lib/attempts.c lib/hook.c lib/idle.c \
 	lib/nesting.c lib/received.c lib/warn.c lib/ctxenv.c lib/jobdeadline.c \
-	lib/cause.c lib/instant.c lib/gnu.c
+	lib/cause.c lib/instant.c lib/gnu.c lib/core.c lib/terminal.c
 CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c cmd/speak.c cmd/json.c \
 	cmd/report.c cmd/outcome.c cmd/conclude.c cmd/options.c
-HDRS = lib/ctxrun.h lib/sup.h lib/sweep.h lib/registry.h lib/tree.h lib/spawn.h \
-	lib/relay.h lib/signals.h lib/envcodec.h cmd/cmd.h
+HDRS = lib/ctxrun.h lib/supervise.h lib/gnu.h lib/internal.h lib/sup.h lib/sweep.h \
+	lib/registry.h lib/tree.h lib/spawn.h lib/relay.h lib/signals.h lib/envcodec.h \
+	lib/core.h lib/module.h cmd/cmd.h
 UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envcodec \
-	tests/unit/test_jobdeadline
+	tests/unit/test_jobdeadline tests/unit/test_core
 FUZZ_TARGETS = duration instant signal value context
 FUZZ_LIB = lib/parse.c lib/instant.c lib/gnu.c lib/clock.c lib/context.c lib/envcodec.c
 FUZZ_SECONDS ?= 120

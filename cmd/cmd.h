@@ -23,6 +23,8 @@ int cmd_retry(int argc, char **argv);
 #include <stdbool.h>
 #include <stddef.h>
 #include "../lib/ctxrun.h"
+#include "../lib/gnu.h"
+#include "../lib/supervise.h"
 
 /* ---- json.c: JSON text in memory --------------------------------------- */
 

@@ -16,7 +16,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
+#include "module.h"
 #include "sup.h"
 
 int64_t
@@ -228,3 +229,18 @@ attempts(struct sup *s)
 		s->phase = PHASE_RUNNING;
 	}
 }
+
+static void
+attempts_close(struct sup *s)
+{
+	if (s->att.replay_fd >= 0)
+		close(s->att.replay_fd);
+	s->att.replay_fd = -1;
+	drop_owned(&s->att.env_ctx);
+	drop_owned(&s->att.env_attempt);
+}
+
+const struct module attempts_module = {
+	.name = "attempts",
+	.close = attempts_close,
+};

@@ -3,7 +3,7 @@
  * cause (ctxrun's lines, the report's fields, the hook's CTXRUN_CAUSE), so
  * that a cause added to enum done_cause is named once, here.
  */
-#include "ctxrun.h"
+#include "internal.h"
 
 static const struct cause_names names[] = {
 	[DONE_NOT_YET] = { NULL, NULL, false },

@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 
 struct ctx *
 ctx_new(struct ctx *parent, const char *name)

@@ -13,7 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "sup.h"
 
 /* NAME=value in the environment, from a string of ours: setenv keeps every

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "envcodec.h"
 
 

@@ -15,7 +15,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ctxrun.h"
+#include "gnu.h"
+#include "internal.h"
 
 int
 parse_gnu_duration(const char *s, int64_t *out, ctx_err *err)

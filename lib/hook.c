@@ -14,8 +14,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "envcodec.h"
+#include "module.h"
 #include "sup.h"
 
 static bool
@@ -107,3 +108,27 @@ end_hook(struct sup *s)
 	emit(s, &ev);
 	first_signal(s);
 }
+
+static void
+hook_reaped(struct sup *s, const siginfo_t *si)
+{
+	if (si->si_pid != s->hook.pid || !s->hook.running)
+		return;
+	s->hook.running = false;
+	s->sweep.outside = 0;
+	s->out->hook.code = si->si_code;
+	s->out->hook.status = si->si_status;
+}
+
+/* It ran, and has exited: the first signal need not wait for its limit. */
+static bool
+hook_finished(const struct sup *s)
+{
+	return s->out->hook.ran && !s->hook.running;
+}
+
+const struct module hook_module = {
+	.name = "hook",
+	.reaped = hook_reaped,
+	.finished = hook_finished,
+};

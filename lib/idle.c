@@ -4,7 +4,6 @@
  * silence, the last output delivered after the tree is reaped, and the
  * terminal's modes put back.
  */
-#include <termios.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -16,13 +15,14 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
+#include "module.h"
 #include "sup.h"
 
 /* A destination that failed otherwise than by its reader going away (a
  * full disk, a file size limit): said once, as the tree cannot be told
  * more than EPIPE. */
-void
+static void
 output_failures(struct sup *s)
 {
 	for (size_t i = 0; i < s->idle.relay.n; i++) {
@@ -49,7 +49,7 @@ continued(struct sup *s)
 	 * was not the tree's.  A SIGCONT sent to a ctxrun that was not
 	 * stopped (by the tree, say) misses nothing, and resets nothing. */
 	int64_t now = mono_now();
-	if (s->phase == PHASE_RUNNING && now > s->wake)
+	if (s->phase == PHASE_RUNNING && (now > s->wake || now > s->idle.at))
 		s->idle.last_output = now;
 	(void)relay_resize(&s->idle.relay);
 }
@@ -102,15 +102,63 @@ drain_relay(struct sup *s)
 	}
 }
 
-/* The terminal's modes as they were, if they changed and ctxrun is in the
- * foreground (in the background, setting them would stop it). */
-void
-restore_terminal(struct sup *s)
+static size_t
+idle_nfds(const struct sup *s)
 {
-	int fd = relay_terminal(&s->idle.relay);
-	struct termios now;
-
-	if (tcgetattr(fd, &now) == 0 && memcmp(&now, &s->term.modes, sizeof(now)) != 0 &&
-	    tcgetpgrp(fd) == getpgrp())
-		(void)tcsetattr(fd, TCSADRAIN, &s->term.modes);
+	return s->idle.relaying ? 2 * s->idle.relay.n : 0;
 }
+
+static size_t
+idle_fds(struct sup *s, struct pollfd *fds, size_t max)
+{
+	if (!s->idle.relaying || max < 2 * s->idle.relay.n)
+		return 0;
+	return relay_pollfds(&s->idle.relay, fds, s->idle.polled);
+}
+
+/* What the tree wrote is passed on, before ctxrun acts on a signal or an
+ * exit that came after it.  Output alone changes nothing else. */
+static bool
+idle_ready(struct sup *s, const struct pollfd *fds, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		if (fds[k].revents == 0)
+			continue;
+		relay_ready(&s->idle.relay, s->idle.polled[k], &fds[k]);
+		if (relay_pump(&s->idle.relay, s->idle.polled[k]) > 0)
+			s->idle.last_output = mono_now();
+	}
+	output_failures(s);
+	return false;
+}
+
+/* RUNNING: the clock runs out when the tree has written nothing for
+ * --idle-timeout; blocked on a reader downstream is not silence. */
+static int64_t
+idle_next_wake(struct sup *s, int64_t now)
+{
+	if (!s->idle.relaying || s->phase != PHASE_RUNNING)
+		return CTX_NEVER;
+	if (relay_stalled(&s->idle.relay))
+		s->idle.last_output = now;
+	s->idle.at = time_add(s->idle.last_output, s->r->idle_timeout);
+	if (s->idle.at > now)
+		return s->idle.at;
+	core_event(s, CE_DEADLINE, DONE_IDLE, 0);
+	return CTX_NEVER;
+}
+
+static void
+idle_close(struct sup *s)
+{
+	relay_close(&s->idle.relay);
+}
+
+const struct module idle_module = {
+	.name = "idle",
+	.nfds = idle_nfds,
+	.fds = idle_fds,
+	.ready = idle_ready,
+	.next_wake = idle_next_wake,
+	.close = idle_close,
+};

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 
 /* Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's method). */
 static int64_t

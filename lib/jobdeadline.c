@@ -15,7 +15,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 
 /* A whole number of units (seconds: unit NS_PER_SEC), digits only: a CI
  * writes these itself, and anything else means the variable is not what

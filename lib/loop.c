@@ -1,168 +1,164 @@
 /*
- * The supervisor's one wait: a ppoll() on the signalfd, the registry, the
- * enclosing ctxrun's connection and the relay, with the phase's one
- * wake-up time as the timeout.  Every wake-up drains all ready sources
- * before the phase acts (advance() in supervise.c).
+ * The supervisor's one wait.  It knows no feature: each module (module.h)
+ * offers its descriptors and its next wake-up, the phase offers its own
+ * (s->wake), and one ppoll() waits for the earliest.  Every wake-up drains
+ * every ready module, then reaps, then lets the phase act (advance() in
+ * supervise.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 #include <sys/wait.h>
 #include <time.h>
-#include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
+#include "module.h"
 #include "sup.h"
 
-/* Which sources ppoll() found ready; the first polled peers are the
- * registry's peers[0..npolled), in order. */
-struct ready {
-	bool signals, listen, parent;
-	const struct pollfd *peers;
-	size_t npolled;
-	const struct pollfd *relay;     /* relay[k] is channel relay_ch[k] */
-	const size_t *relay_ch;
-	size_t nrelay;
-	bool relay_only;                /* nothing else woke ctxrun */
-};
+#define MODULE_ENTRY(name) &name##_module,
+const struct module *const modules[] = { MODULES(MODULE_ENTRY) NULL };
+#undef MODULE_ENTRY
 
-static void
-read_peer(struct sup *s, size_t i)
+void
+modules_reaped(struct sup *s, const siginfo_t *si)
 {
-	struct msg m;
-	int rc;
-
-	while ((rc = registry_recv(&s->nest.reg, i, &m)) == 1)
-		handle_peer(s, &s->nest.reg.peers[i], &m);
-	if (rc == -1)
-		registry_drop(&s->nest.reg, i);
+	for (const struct module *const *m = modules; *m != NULL; m++)
+		if ((*m)->reaped != NULL)
+			(*m)->reaped(s, si);
 }
 
-/* Drains every ready source, then acts: messages, signals, child exits. */
-static void
-wake_up(struct sup *s, const struct ready *rd)
+bool
+modules_finished(const struct sup *s)
 {
-	struct received rv[64];
-	struct msg m;
-	size_t n;
+	for (const struct module *const *m = modules; *m != NULL; m++)
+		if ((*m)->finished != NULL && (*m)->finished(s))
+			return true;
+	return false;
+}
 
-	/* Output first: what the tree wrote before a signal or its exit is
-	 * passed on before ctxrun acts on them. */
-	for (size_t k = 0; k < rd->nrelay; k++) {
-		if (rd->relay[k].revents == 0)
+/* Last first: a module may use what an earlier one holds (the terminal's
+ * modes are put back through the relay's descriptor). */
+void
+modules_close(struct sup *s)
+{
+	size_t n = sizeof(modules) / sizeof(modules[0]) - 1;
+
+	while (n-- > 0)
+		if (modules[n]->close != NULL)
+			modules[n]->close(s);
+}
+
+/* Every child that ended, to every module. */
+static void
+reap(struct sup *s)
+{
+	siginfo_t si;
+
+	for (;;) {
+		si.si_pid = 0;
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == -1 || si.si_pid == 0)
+			break;
+		modules_reaped(s, &si);
+	}
+}
+
+/* The earliest of the phase's wake-up and every module's; modules act on
+ * what is due first (and may move the phase on). */
+static int64_t
+next_wake(struct sup *s)
+{
+	int64_t now = mono_now(), wake = CTX_NEVER;
+
+	for (const struct module *const *m = modules; *m != NULL; m++) {
+		if ((*m)->next_wake == NULL)
 			continue;
-		relay_ready(&s->idle.relay, rd->relay_ch[k], &rd->relay[k]);
-		if (relay_pump(&s->idle.relay, rd->relay_ch[k]) > 0)
-			s->idle.last_output = mono_now();
+		int64_t at = (*m)->next_wake(s, now);
+		wake = at < wake ? at : wake;
 	}
-	if (rd->nrelay > 0)
-		output_failures(s);
-	/* Backwards: a dropped peer's place is taken by the last one, which
-	 * was read already. */
-	for (size_t i = rd->npolled; i-- > 0;)
-		if (rd->peers[i].revents != 0)
-			read_peer(s, i);
-	if (rd->listen) {
-		size_t first_new = s->nest.reg.npeers;
-		/* On failure (out of memory) the peer waits in the backlog. */
-		(void)registry_accept(&s->nest.reg);
-		for (size_t i = s->nest.reg.npeers; i-- > first_new;)
-			read_peer(s, i);
+	return s->wake < wake ? s->wake : wake;
+}
+
+struct slots {
+	struct pollfd *fds;
+	size_t cap;
+	size_t first[sizeof(modules) / sizeof(modules[0])], count[sizeof(modules) / sizeof(modules[0])];
+};
+
+/* Every module's descriptors, each module's in a run of its own. */
+static size_t
+gather(struct sup *s, struct slots *sl)
+{
+	size_t want = 0, k = 0;
+
+	for (const struct module *const *m = modules; *m != NULL; m++)
+		if ((*m)->nfds != NULL)
+			want += (*m)->nfds(s);
+	if (want > sl->cap) {
+		struct pollfd *v = reallocarray(sl->fds, want, sizeof(*v));
+		if (v != NULL) {
+			sl->fds = v;
+			sl->cap = want;
+		}
 	}
-	if (rd->parent && s->nest.parent_fd >= 0) {
-		int rc;
-		while ((rc = msg_recv(s->nest.parent_fd, &m)) == 1)
-			handle_parent(s, &m);
-		if (rc == -1 && s->nest.parent_detached) {
-			close(s->nest.parent_fd);
-			s->nest.parent_fd = -1;
-		} else if (rc == -1)
-			parent_gone(s);
+	/* Out of memory: as many as there is room for, the first modules'
+	 * first. */
+	for (size_t i = 0; modules[i] != NULL; i++) {
+		sl->first[i] = k;
+		sl->count[i] = modules[i]->fds == NULL ? 0 :
+		    modules[i]->fds(s, sl->fds + k, sl->cap - k);
+		k += sl->count[i];
 	}
-	if (rd->signals) {
-		do {
-			n = signals_drain(&s->sig, rv, 64);
-			for (size_t i = 0; i < n; i++)
-				if (rv[i].sig != SIGCHLD)
-					handle_signal(s, &rv[i]);
-		} while (n == 64);
+	return k;
+}
+
+static int
+wait_for(struct pollfd *fds, size_t n, int64_t wake)
+{
+	struct timespec ts, *tsp = NULL;
+
+	if (wake != CTX_NEVER) {
+		int64_t left = wake - mono_now();
+		if (left < 0)
+			left = 0;
+		ts.tv_sec = left / NS_PER_SEC;
+		ts.tv_nsec = left % NS_PER_SEC;
+		tsp = &ts;
 	}
-	/* A wake-up for output alone: no child changed. */
-	if (rd->signals || !rd->relay_only)
-		reap(s);
+	int polled = ppoll(fds, n, tsp, NULL);
+	if (polled == -1) {
+		if (errno != EINTR) {
+			/* Cannot wait: look again in a while rather than spin. */
+			struct timespec pause = { 0, 50 * NS_PER_MS };
+			nanosleep(&pause, NULL);
+		}
+		for (size_t i = 0; i < n; i++)
+			fds[i].revents = POLLIN;	/* read everything */
+	}
+	return polled;
 }
 
 void
 loop(struct sup *s)
 {
-	struct pollfd *fds = NULL;
-	size_t cap = 0;
+	struct slots sl = { 0 };
 
 	advance(s, false);
 	while (s->phase != PHASE_DONE) {
-		size_t n = 2 + (s->nest.parent_fd >= 0) + 2 * s->idle.relay.n + s->nest.reg.npeers;
-		if (n > cap) {
-			struct pollfd *v = reallocarray(fds, n, sizeof(*v));
-			if (v != NULL) {
-				fds = v;
-				cap = n;
-			}
-		}
-		n = n < cap ? n : cap;
-		size_t k = 0;
-		fds[k++] = (struct pollfd){ .fd = s->sig.fd, .events = POLLIN };
-		fds[k++] = (struct pollfd){ .fd = s->nest.reg.listen_fd, .events = POLLIN };
-		bool polls_parent = s->nest.parent_fd >= 0 && k < n;
-		if (polls_parent)
-			fds[k++] = (struct pollfd){ .fd = s->nest.parent_fd, .events = POLLIN };
-		size_t relay_ch[4], first_relay = k, nrelay = 0;
-		if (s->idle.relaying && k + 2 * s->idle.relay.n <= n)
-			nrelay = relay_pollfds(&s->idle.relay, fds + k, relay_ch);
-		k += nrelay;
-		size_t first_peer = k;
-		for (size_t i = 0; i < s->nest.reg.npeers && k < n; i++)
-			fds[k++] = (struct pollfd){ .fd = s->nest.reg.peers[i].fd, .events = POLLIN };
-
-		struct timespec ts, *tsp = NULL;
-		if (s->wake != CTX_NEVER) {
-			int64_t left = s->wake - mono_now();
-			if (left < 0)
-				left = 0;
-			ts.tv_sec = left / NS_PER_SEC;
-			ts.tv_nsec = left % NS_PER_SEC;
-			tsp = &ts;
-		}
-		int polled = ppoll(fds, k, tsp, NULL);
-		if (polled == -1) {
-			if (errno != EINTR) {
-				/* Cannot wait: look again in a while rather than spin. */
-				struct timespec pause = { 0, 50 * NS_PER_MS };
-				nanosleep(&pause, NULL);
-			}
-			for (size_t i = 0; i < k; i++)
-				fds[i].revents = POLLIN;	/* read everything */
-		}
-		bool relay_only = polled > 0;
-		for (size_t i = 0; i < k; i++)
-			if (fds[i].revents != 0 && (i < first_relay || i >= first_relay + nrelay))
-				relay_only = false;
-		struct ready rd = {
-			.signals = fds[0].revents != 0,
-			.listen = fds[1].revents != 0,
-			.parent = polls_parent && fds[2].revents != 0,
-			.peers = fds + first_peer,
-			.npolled = k - first_peer,
-			.relay = fds + first_relay,
-			.relay_ch = relay_ch,
-			.nrelay = nrelay,
-			.relay_only = relay_only,
-		};
-		wake_up(s, &rd);
-		advance(s, relay_only);
+		int64_t wake = next_wake(s);
+		if (s->phase == PHASE_DONE)
+			break;
+		size_t n = gather(s, &sl);
+		int polled = wait_for(sl.fds, n, wake);
+		/* A wake-up for output alone: no child changed, and no phase. */
+		bool output_only = polled > 0;
+		for (size_t i = 0; modules[i] != NULL; i++)
+			if (modules[i]->ready != NULL && sl.count[i] > 0 &&
+			    modules[i]->ready(s, sl.fds + sl.first[i], sl.count[i]))
+				output_only = false;
+		if (!output_only)
+			reap(s);
+		advance(s, output_only);
 	}
-	free(fds);
+	free(sl.fds);
 }

@@ -15,7 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
+#include "module.h"
 #include "sup.h"
 
 /* What a nested ctxrun is told when this context is done. */
@@ -47,7 +48,7 @@ refuse(struct peer *p, const char *why)
 	(void)msg_send(p->fd, MSG_REFUSED, &m);
 }
 
-void
+static void
 handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 {
 	switch (m->kind) {
@@ -73,13 +74,13 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		/* Answered first: the caller is in the tree and about to be
 		 * signalled. */
 		(void)msg_send(p->fd, MSG_ACK, NULL);
-		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING ||
-		    s->out->cause == DONE_COMMAND_EXITED) {
+		bool ends = core_action(s->phase, CE_CANCEL) != CA_NONE;
+		if (ends || s->out->cause == DONE_COMMAND_EXITED) {
 			s->out->asked.cancel_status = m->status;
 			strlcpy(s->out->asked.cancel_text, m->text, sizeof(s->out->asked.cancel_text));
 		}
-		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING)
-			begin_done(s, DONE_CANCEL, 0);
+		if (ends)
+			core_event(s, CE_CANCEL, DONE_CANCEL, 0);
 		else if (s->out->cause == DONE_COMMAND_EXITED) {
 			/* From a leftover while COMMAND's tree is cleaned up: the
 			 * cancel still stands, final, with its status. */
@@ -123,15 +124,16 @@ parent_cause(const struct msg *m, int *sig)
 	return m->cause == DONE_DEADLINE ? DONE_DEADLINE : DONE_PARENT_CANCEL;
 }
 
-void
+static void
 handle_parent(struct sup *s, const struct msg *m)
 {
 	int sig;
 
 	switch (m->kind) {
 	case MSG_DONE: {
+		/* The enclosing context is done, whatever its cause. */
 		enum done_cause cause = parent_cause(m, &sig);
-		begin_done(s, cause, sig);
+		core_event(s, CE_CANCEL, cause, sig);
 		break;
 	}
 	case MSG_TERMINAL_SIGNAL:
@@ -154,7 +156,7 @@ handle_parent(struct sup *s, const struct msg *m)
  * and tells us when it is done.  Then the tree is cancelled, as a killed
  * ctxrun's COMMAND is told.
  */
-void
+static void
 parent_gone(struct sup *s)
 {
 	struct msg m;
@@ -177,7 +179,7 @@ parent_gone(struct sup *s)
 		}
 		close(fd);
 	}
-	begin_done(s, DONE_PARENT_GONE, 0);
+	core_event(s, CE_CANCEL, DONE_PARENT_GONE, 0);
 }
 
 /*
@@ -264,3 +266,127 @@ register_with_parent(struct sup *s)
 	s->out->command_alive_at_done = true;	/* it would have been */
 	return 1;
 }
+
+/* The registry's socket and its peers: listen first, then peers[0..). */
+static size_t
+registry_nfds(const struct sup *s)
+{
+	return 1 + s->nest.reg.npeers;
+}
+
+static size_t
+registry_fds(struct sup *s, struct pollfd *fds, size_t max)
+{
+	size_t k = 0;
+
+	if (max == 0)
+		return 0;
+	fds[k++] = (struct pollfd){ .fd = s->nest.reg.listen_fd, .events = POLLIN };
+	for (size_t i = 0; i < s->nest.reg.npeers && k < max; i++)
+		fds[k++] = (struct pollfd){ .fd = s->nest.reg.peers[i].fd, .events = POLLIN };
+	return k;
+}
+
+static void
+read_peer(struct sup *s, size_t i)
+{
+	struct msg m;
+	int rc;
+
+	while ((rc = registry_recv(&s->nest.reg, i, &m)) == 1)
+		handle_peer(s, &s->nest.reg.peers[i], &m);
+	if (rc == -1)
+		registry_drop(&s->nest.reg, i);
+}
+
+static bool
+registry_ready(struct sup *s, const struct pollfd *fds, size_t n)
+{
+	bool any = false;
+
+	/* Backwards: a dropped peer's place is taken by the last one, which
+	 * was read already. */
+	for (size_t i = n - 1; i-- > 0;)
+		if (fds[1 + i].revents != 0) {
+			any = true;
+			read_peer(s, i);
+		}
+	if (fds[0].revents != 0) {
+		size_t first_new = s->nest.reg.npeers;
+		any = true;
+		/* On failure (out of memory) the peer waits in the backlog. */
+		(void)registry_accept(&s->nest.reg);
+		for (size_t i = s->nest.reg.npeers; i-- > first_new;)
+			read_peer(s, i);
+	}
+	return any;
+}
+
+/* Leaving leftovers running (GNU timeout): nested ctxruns among them must
+ * not take our exit for a kill. */
+static void
+registry_end(struct sup *s)
+{
+	for (size_t i = 0; i < s->nest.reg.npeers; i++)
+		if (s->nest.reg.peers[i].nested)
+			(void)msg_send(s->nest.reg.peers[i].fd, MSG_DETACH, NULL);
+	registry_close(&s->nest.reg);
+}
+
+const struct module registry_module = {
+	.name = "registry",
+	.nfds = registry_nfds,
+	.fds = registry_fds,
+	.ready = registry_ready,
+	.close = registry_end,
+};
+
+static size_t
+parent_nfds(const struct sup *s)
+{
+	return s->nest.parent_fd >= 0;
+}
+
+static size_t
+parent_fds(struct sup *s, struct pollfd *fds, size_t max)
+{
+	if (s->nest.parent_fd < 0 || max == 0)
+		return 0;
+	fds[0] = (struct pollfd){ .fd = s->nest.parent_fd, .events = POLLIN };
+	return 1;
+}
+
+static bool
+parent_ready(struct sup *s, const struct pollfd *fds, size_t n)
+{
+	struct msg m;
+	int rc;
+
+	(void)n;
+	if (fds[0].revents == 0 || s->nest.parent_fd < 0)
+		return false;
+	while ((rc = msg_recv(s->nest.parent_fd, &m)) == 1)
+		handle_parent(s, &m);
+	if (rc == -1 && s->nest.parent_detached) {
+		close(s->nest.parent_fd);
+		s->nest.parent_fd = -1;
+	} else if (rc == -1)
+		parent_gone(s);
+	return true;
+}
+
+static void
+parent_close(struct sup *s)
+{
+	if (s->nest.parent_fd >= 0)
+		close(s->nest.parent_fd);
+	s->nest.parent_fd = -1;
+}
+
+const struct module parent_module = {
+	.name = "parent",
+	.nfds = parent_nfds,
+	.fds = parent_fds,
+	.ready = parent_ready,
+	.close = parent_close,
+};

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 
 int
 ctx_fail(ctx_err *err, const char *fmt, ...)

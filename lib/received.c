@@ -14,10 +14,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
+#include "module.h"
 #include "sup.h"
 
-void
+static void
 handle_signal(struct sup *s, const struct received *rv)
 {
 	struct event ev = { .kind = EV_FORWARDED, .sig = rv->sig };
@@ -38,7 +39,7 @@ handle_signal(struct sup *s, const struct received *rv)
 		/* But the user wants it over: no attempt after this one, and
 		 * between attempts, nothing runs to decide: the run ends. */
 		if (s->phase == PHASE_WAITING) {
-			begin_done(s, DONE_SIGNAL, sig);
+			core_event(s, CE_SIGNAL, DONE_SIGNAL, sig);
 			return;
 		}
 		s->out->asked.never = true;
@@ -53,19 +54,12 @@ handle_signal(struct sup *s, const struct received *rv)
 		return;
 	}
 	if (sigismember(&p->ending, sig)) {
-		if (s->phase == PHASE_RUNNING || s->phase == PHASE_WAITING) {
-			begin_done(s, DONE_SIGNAL, sig);
+		if (core_event(s, CE_SIGNAL, DONE_SIGNAL, sig))
 			return;
-		}
-		if (s->phase == PHASE_HOOK) {
-			s->wake = 0;	/* no more waiting for the hook */
-			s->hook.cut_by = sig;
-			return;
-		}
 		if (p->tell_once)
 			return;	/* the tree was told once */
 	} else if (sigismember(&p->as_deadline, sig)) {
-		begin_done(s, DONE_DEADLINE, 0);
+		core_event(s, CE_DEADLINE, DONE_DEADLINE, 0);
 		return;
 	}
 	/* A resized terminal: the pseudo-terminal of the relay first, so
@@ -85,3 +79,54 @@ handle_signal(struct sup *s, const struct received *rv)
 		emit(s, &ev);
 	}
 }
+
+static size_t
+signals_nfds(const struct sup *s)
+{
+	(void)s;
+	return 1;
+}
+
+static size_t
+signals_fds(struct sup *s, struct pollfd *fds, size_t max)
+{
+	if (max == 0)
+		return 0;
+	fds[0] = (struct pollfd){ .fd = s->sig.fd, .events = POLLIN };
+	return 1;
+}
+
+/* Every signal queued; SIGCHLD only wakes the loop, which reaps. */
+static bool
+signals_ready(struct sup *s, const struct pollfd *fds, size_t n)
+{
+	struct received rv[64];
+	size_t got;
+
+	(void)n;
+	if (fds[0].revents == 0)
+		return false;
+	do {
+		got = signals_drain(&s->sig, rv, 64);
+		for (size_t i = 0; i < got; i++)
+			if (rv[i].sig != SIGCHLD)
+				handle_signal(s, &rv[i]);
+	} while (got == 64);
+	return true;
+}
+
+static void
+signals_close(struct sup *s)
+{
+	if (s->sig.fd >= 0)
+		close(s->sig.fd);
+	s->sig.fd = -1;
+}
+
+const struct module signals_module = {
+	.name = "signals",
+	.nfds = signals_nfds,
+	.fds = signals_fds,
+	.ready = signals_ready,
+	.close = signals_close,
+};

@@ -23,7 +23,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "registry.h"
 
 static socklen_t

@@ -6,6 +6,7 @@
 #define CTXRUN_REGISTRY_H
 
 #include "ctxrun.h"
+#include "supervise.h"
 
 /*
  * Every ctxrun listens on an abstract SOCK_SEQPACKET socket

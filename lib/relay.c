@@ -38,7 +38,7 @@
 #include <unistd.h>
 #include <linux/kcmp.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "relay.h"
 
 /* The relay pipe holds this much before the tree's writes block: as much

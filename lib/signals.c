@@ -12,7 +12,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "signals.h"
 
 int

@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include "ctxrun.h"
+#include "supervise.h"
 
 struct caught_signals {
 	int fd;                       /* signalfd, non-blocking */

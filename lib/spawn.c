@@ -12,10 +12,11 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "spawn.h"
 
 /*

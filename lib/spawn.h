@@ -7,6 +7,7 @@
 
 #include <signal.h>
 #include "ctxrun.h"
+#include "supervise.h"
 
 struct spawn_attr {
 	const sigset_t *child_mask;   /* the caller's mask, restored */

@@ -1,7 +1,7 @@
 /*
  * The supervisor's private state, shared by the files of lib/ that make it
- * up: supervise.c (the phases), loop.c (the one wait), and one file per
- * feature (attempts, hook, idle, nesting, received, warn, ctxenv).  Each
+ * up: supervise.c (the phases), loop.c (the one wait), and one module per
+ * feature (module.h).  Each
  * feature keeps its fields in a struct of its own here, so that what a
  * feature touches can be read off its name: s->hook.limit, s->nest.reg.
  * Nothing outside lib/ includes this header.
@@ -12,16 +12,14 @@
 #include <sys/resource.h>
 #include <termios.h>
 
+#include "core.h"
 #include "ctxrun.h"
+#include "supervise.h"
 #include "relay.h"
 #include "signals.h"
 #include "spawn.h"
 #include "sweep.h"
 
-enum phase {
-	PHASE_RUNNING, PHASE_HOOK, PHASE_SIGNALLED, PHASE_KILLING, PHASE_DONE,
-	PHASE_WAITING,          /* between attempts: nothing runs */
-};
 
 /* The terminal ctxrun was started on, if any. */
 struct sup_terminal {
@@ -56,6 +54,8 @@ struct sup_idle {
 	bool relaying;
 	struct relay relay;
 	int64_t last_output;            /* when the tree last wrote */
+	int64_t at;                     /* when the clock runs out, as last seen */
+	size_t polled[4];               /* the channel of each descriptor polled */
 };
 
 /* --on-timeout, while it runs. */
@@ -89,12 +89,14 @@ struct sup {
 /* supervise.c: the phases. */
 void emit(const struct sup *s, struct event *ev);
 void first_signal(struct sup *s);
-void begin_done(struct sup *s, enum done_cause cause, int received);
-void reap(struct sup *s);
+/* An event (core.h) in the current phase: does what the table says; true
+ * if that was anything.  cause and sig: what ends the context, for
+ * CE_DEADLINE, CE_CANCEL and CE_SIGNAL. */
+bool core_event(struct sup *s, enum core_event e, enum done_cause cause, int sig);
 void advance(struct sup *s, bool output_only);
 int start_command(struct sup *s);
 
-/* loop.c: one wait on every source, then advance(). */
+/* loop.c: one wait on every module (module.h), then advance(). */
 void loop(struct sup *s);
 
 /* attempts.c */
@@ -105,24 +107,19 @@ int start_hook(struct sup *s);
 void end_hook(struct sup *s);
 
 /* idle.c */
-void output_failures(struct sup *s);
 void continued(struct sup *s);
 void drain_relay(struct sup *s);
-void restore_terminal(struct sup *s);
+
+/* terminal.c */
+void open_terminal(struct sup *s);
+void save_terminal(struct sup *s);
 
 /* nesting.c */
 struct msg done_message(const struct sup *s);
-void handle_peer(struct sup *s, struct peer *p, const struct msg *m);
-void handle_parent(struct sup *s, const struct msg *m);
-void parent_gone(struct sup *s);
 int wait_before_start(struct sup *s, int fd);
 int register_with_parent(struct sup *s);
 
-/* received.c */
-void handle_signal(struct sup *s, const struct received *rv);
-
 /* warn.c */
-int64_t warn(struct sup *s, int64_t deadline, int64_t now);
 void warnings_for_attempt(struct sup *s);
 
 /* ctxenv.c: the one writer of the CTXRUN_* variables. */

@@ -1,8 +1,8 @@
 /*
  * Supervising COMMAND and its whole tree: one run is a small state machine.
  *
- *   RUNNING    wakes at the effective deadline (and the idle deadline,
- *              and when a --warn signal is due)
+ *   RUNNING    wakes at the effective deadline (modules wake it too: the
+ *              idle clock, a --warn signal due)
  *   HOOK       the deadline passed: the --on-timeout hook looks at the tree
  *              as it was; wakes at the hook's limit
  *   SIGNALLED  the first signal went out; wakes at the end of the grace
@@ -14,19 +14,14 @@
  *   WAITING    wakes when the next attempt is due
  *
  * ctxrun is the child subreaper of everything it starts, so every orphan of
- * the tree comes back to it, and no child left means no tree left.  It sleeps
- * in one ppoll() on a signalfd, its registry socket, its registered peers and
- * its own parent's connection, with the phase's one wake-up time as the
- * timeout: no wake-up while nothing happens.  Every wake-up drains all of
- * them before acting, messages first: a `ctxrun cancel` is answered before
- * it returns, so its message always comes before COMMAND's exit.
+ * the tree comes back to it, and no child left means no tree left.
  *
- * This file decides; it does not speak.  What happened goes back to the
- * front end as events and an outcome.
- *
- * This file holds the run's phases (what each one does when it is entered
- * and after every wake-up) and its set-up; the loop is in loop.c, and each
- * feature in a file of its own (sup.h lists them).
+ * What each event does in each phase is a table (core.c); this file does
+ * the table's actions and turns what happened after a wake-up into its
+ * events (advance()).  The one wait is in loop.c, and each feature is a
+ * module of its own (module.h lists them).  This file decides; it does not
+ * speak: what happened goes back to the front end as events and an
+ * outcome.
  */
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -42,7 +37,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
+#include "module.h"
 #include "sup.h"
 
 void
@@ -96,72 +92,107 @@ first_signal(struct sup *s)
 	s->wake = time_add(now, grace);
 }
 
-void
-begin_done(struct sup *s, enum done_cause cause, int received)
+/* CA_END: the context is done; first a look at the tree as it is, if a
+ * deadline passed and a hook was asked for. */
+static void
+end_context(struct sup *s, enum done_cause cause, int received)
 {
-	if (s->phase == PHASE_WAITING) {
-		/* Between attempts: the run ends at once, as if an attempt
-		 * had been running. */
-		s->out->cause = cause;
-		s->out->signal = received;
-		s->out->started = false;
-		s->out->command_alive_at_done = true;
-		s->att.final = true;
-		s->phase = PHASE_DONE;
-		return;
-	}
-	if (s->phase != PHASE_RUNNING)
-		return;
 	s->out->cause = cause;
 	s->out->attempt_timed_out = cause == DONE_DEADLINE &&
 	    ctx_deadline(s->r->ctx) < s->att.run_deadline;
 	s->out->signal = received;
 	s->out->command_alive_at_done = s->cmd_running;
-	/* A deadline passed: first a look at the tree as it is, if asked. */
 	if ((cause == DONE_DEADLINE || cause == DONE_IDLE) && s->r->on_timeout != NULL &&
 	    start_hook(s) == 0)
 		return;
 	first_signal(s);
 }
 
-void
-reap(struct sup *s)
+/* CA_END_WAIT: between attempts, the run ends at once, as if an attempt
+ * had been running. */
+static void
+end_wait(struct sup *s, enum done_cause cause, int received)
 {
-	siginfo_t si;
+	s->out->cause = cause;
+	s->out->signal = received;
+	s->out->started = false;
+	s->out->command_alive_at_done = true;
+	s->att.final = true;
+	s->phase = PHASE_DONE;
+}
 
-	for (;;) {
-		si.si_pid = 0;
-		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG) == -1 || si.si_pid == 0)
-			break;
-		if (si.si_pid == s->cmd) {
-			s->cmd_running = false;
-			s->out->command_code = si.si_code;
-			s->out->command_status = si.si_status;
-		}
-		if (si.si_pid == s->hook.pid && s->hook.running) {
-			s->hook.running = false;
-			s->sweep.outside = 0;
-			s->out->hook.code = si.si_code;
-			s->out->hook.status = si.si_status;
-		}
+/* CA_LEFTOVERS: COMMAND exited and some of its tree lives on. */
+static void
+leftovers(struct sup *s)
+{
+	if (s->phase == PHASE_RUNNING) {
+		if (s->p->leftovers == LEFTOVERS_LEAVE)
+			s->phase = PHASE_DONE;
+		else if (s->p->leftovers == LEFTOVERS_CANCEL)
+			end_context(s, DONE_COMMAND_EXITED, 0);
+	} else if (s->r->ctx->grace == CTX_NEVER && s->p->leftovers == LEFTOVERS_LEAVE) {
+		/* No KILL will come for what ignored the signal. */
+		s->phase = PHASE_DONE;
 	}
 }
 
+bool
+core_event(struct sup *s, enum core_event e, enum done_cause cause, int sig)
+{
+	switch (core_action(s->phase, e)) {
+	case CA_NONE:
+	case CA_COUNT:
+		return false;
+	case CA_END:
+		end_context(s, cause, sig);
+		break;
+	case CA_END_WAIT:
+		end_wait(s, cause, sig);
+		break;
+	case CA_CUT_HOOK:
+		s->wake = 0;	/* no more waiting for the hook */
+		s->hook.cut_by = sig;
+		break;
+	case CA_END_HOOK:
+		end_hook(s);
+		break;
+	case CA_KILL:
+		enter_killing(s);
+		break;
+	case CA_LEFTOVERS:
+		leftovers(s);
+		break;
+	case CA_DONE:
+		s->phase = PHASE_DONE;
+		break;
+	}
+	return true;
+}
+
+/* COMMAND's own end, for the outcome. */
+static void
+command_reaped(struct sup *s, const siginfo_t *si)
+{
+	if (si->si_pid != s->cmd || !s->cmd_running)
+		return;
+	s->cmd_running = false;
+	s->out->command_code = si->si_code;
+	s->out->command_status = si->si_status;
+}
+
+const struct module command_module = {
+	.name = "command",
+	.reaped = command_reaped,
+};
+
 #define PARENT_WORD_MARGIN (100 * NS_PER_MS)
 
-/* RUNNING: the deadline, the idle clock and the warnings; the next wake-up
- * is the earliest of them. */
+/* RUNNING: the effective deadline (the idle clock and the warnings are
+ * modules of their own). */
 static void
 running(struct sup *s, int64_t now)
 {
-	int64_t deadline = ctx_deadline(s->r->ctx), idle_at = CTX_NEVER;
-	if (s->idle.relaying) {
-		/* Blocked on a reader downstream is not silence. */
-		if (relay_stalled(&s->idle.relay))
-			s->idle.last_output = now;
-		idle_at = time_add(s->idle.last_output, s->r->idle_timeout);
-	}
-	int64_t warn_at = warn(s, deadline, now);
+	int64_t deadline = ctx_deadline(s->r->ctx);
 	/* The deadline of an enclosing ctxrun with a hook: that ctxrun
 	 * tells this one when its hook has looked at the tree, this
 	 * subtree included (or signals it, not registered); this one's
@@ -180,68 +211,40 @@ running(struct sup *s, int64_t now)
 	    !s->nest.parent_detached && deadline != CTX_NEVER)
 		deadline = time_add(deadline, PARENT_WORD_MARGIN);
 	if (deadline <= now)
-		begin_done(s, DONE_DEADLINE, 0);
-	else if (idle_at <= now)
-		begin_done(s, DONE_IDLE, 0);
-	else {
-		s->wake = idle_at < deadline ? idle_at : deadline;
-		s->wake = warn_at < s->wake ? warn_at : s->wake;
-	}
+		core_event(s, CE_DEADLINE, DONE_DEADLINE, 0);
+	else
+		s->wake = deadline;
 }
 
-/* After every wake-up: what the phase does now.  A wake-up for output
- * alone changed no child and no phase: only the idle time moved. */
+/*
+ * After every wake-up: what happened, as the core's events, in order.  A
+ * wake-up for output alone changed no child and no phase: only the idle
+ * clock moved, and that is its module's business.
+ */
 void
 advance(struct sup *s, bool output_only)
 {
-	if (s->phase == PHASE_WAITING) {
-		if (s->wake <= mono_now())
-			s->phase = PHASE_DONE;
-		return;
-	}
-	if (output_only && s->phase != PHASE_RUNNING && s->wake > mono_now())
-		return;
-	if (!s->cmd_running && !(output_only && s->phase == PHASE_RUNNING)) {
-		if (s->sweep.tree->empty()) {
-			s->phase = PHASE_DONE;
-			return;
-		}
-		if (s->phase == PHASE_RUNNING) {
-			if (s->p->leftovers == LEFTOVERS_LEAVE) {
-				s->phase = PHASE_DONE;
-				return;
-			}
-			if (s->p->leftovers == LEFTOVERS_CANCEL)
-				begin_done(s, DONE_COMMAND_EXITED, 0);
-		} else if (s->r->ctx->grace == CTX_NEVER &&
-		    s->p->leftovers == LEFTOVERS_LEAVE) {
-			/* No KILL will come for what ignored the signal. */
-			s->phase = PHASE_DONE;
-			return;
-		}
-	}
 	int64_t now = mono_now();
-	switch (s->phase) {
-	case PHASE_RUNNING:
-		running(s, now);
-		break;
-	case PHASE_HOOK:
-		if (!s->hook.running || s->wake <= now)
-			end_hook(s);
-		break;
-	case PHASE_SIGNALLED:
-		if (s->wake <= now)
-			enter_killing(s);
-		break;
-	case PHASE_KILLING:
-		/* Every exit may have re-parented a survivor; and look again
-		 * when the back-off says so. */
-		enter_killing(s);
-		break;
-	case PHASE_DONE:
-	case PHASE_WAITING:
-		break;
+
+	if (output_only && s->wake > now)
+		return;
+	if (!s->cmd_running) {
+		if (s->sweep.tree->empty() && core_event(s, CE_TREE_EMPTY, 0, 0))
+			return;
+		core_event(s, CE_COMMAND_EXITED, 0, 0);
+		if (s->phase == PHASE_DONE)
+			return;
 	}
+	if (s->phase == PHASE_RUNNING) {
+		running(s, now);
+		return;
+	}
+	if (modules_finished(s) && core_event(s, CE_MODULE_FINISHED, 0, 0))
+		return;
+	if (s->wake <= now && core_event(s, CE_TIMER, 0, 0))
+		return;
+	if (!output_only)
+		core_event(s, CE_REAPED, 0, 0);
 }
 
 /* A walk holds a few descriptors, a burst one pidfd per process, and the
@@ -343,13 +346,7 @@ supervise(const struct run *r, struct outcome *out)
 	/* GNU timeout runs in a process group of its own, with COMMAND. */
 	if (p->own_pgrp && !p->foreground)
 		setpgid(0, 0);
-	/* With a controlling terminal (whatever fds 0-2 are), COMMAND stays in
-	 * ctxrun's process group: where the shell's job control puts ctxrun,
-	 * foreground or background, then fg, COMMAND is too, and it can read
-	 * the terminal or /dev/tty without being stopped. */
-	s.term.tty = open("/dev/tty", O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	s.term.shares_group = p->foreground || p->own_pgrp || s.term.tty >= 0;
-	s.sweep.shares_group = s.term.shares_group;
+	open_terminal(&s);
 
 	if (setup_descriptors(&s) == -1) {
 		out->failure = RUN_FD_LIMIT;
@@ -368,31 +365,9 @@ supervise(const struct run *r, struct outcome *out)
 		out->err = errno;
 		goto end;
 	}
-	/* A program killed with the terminal in raw mode cannot put it back:
-	 * ctxrun does, when it was the one to end it. */
-	if (s.idle.relaying && relay_terminal(&s.idle.relay) >= 0)
-		s.term.saved = tcgetattr(relay_terminal(&s.idle.relay), &s.term.modes) == 0;
-	if (register_with_parent(&s) == 1)
-		goto end;
-	attempts(&s);
-	if (s.term.saved && out->cause != DONE_NOT_YET)
-		restore_terminal(&s);
-	/* Leaving leftovers running (GNU timeout): nested ctxruns among them
-	 * must not take our exit for a kill. */
-	for (size_t i = 0; i < s.nest.reg.npeers; i++)
-		if (s.nest.reg.peers[i].nested)
-			(void)msg_send(s.nest.reg.peers[i].fd, MSG_DETACH, NULL);
+	save_terminal(&s);
+	if (register_with_parent(&s) == 0)
+		attempts(&s);
 end:
-	registry_close(&s.nest.reg);
-	if (s.nest.parent_fd >= 0)
-		close(s.nest.parent_fd);
-	if (s.sig.fd >= 0)
-		close(s.sig.fd);
-	if (s.term.tty >= 0)
-		close(s.term.tty);
-	if (s.att.replay_fd >= 0)
-		close(s.att.replay_fd);
-	drop_owned(&s.att.env_ctx);
-	drop_owned(&s.att.env_attempt);
-	relay_close(&s.idle.relay);
+	modules_close(&s);
 }

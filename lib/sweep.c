@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "sweep.h"
 
 /* The first signal goes out in bursts: a pass collects the pidfds of the

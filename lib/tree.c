@@ -19,7 +19,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
 #include "tree.h"
 
 #ifndef SYS_pidfd_open

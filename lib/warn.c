@@ -13,16 +13,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ctxrun.h"
+#include "internal.h"
+#include "module.h"
 #include "sup.h"
 
-/* --warn: sends the warnings that are due, each once, to COMMAND only (a
- * tree of programs that do not expect it would die of it); returns when
- * the next one is due. */
-int64_t
-warn(struct sup *s, int64_t deadline, int64_t now)
+/* --warn, while COMMAND runs: sends the warnings that are due, each once,
+ * to COMMAND only (a tree of programs that do not expect it would die of
+ * it); returns when the next one is due. */
+static int64_t
+warn_next_wake(struct sup *s, int64_t now)
 {
-	int64_t next = CTX_NEVER;
+	int64_t next = CTX_NEVER, deadline = ctx_deadline(s->r->ctx);
+
+	if (s->phase != PHASE_RUNNING)
+		return CTX_NEVER;
 
 	for (size_t i = 0; i < s->r->nwarnings && deadline != CTX_NEVER; i++) {
 		const struct warning *w = &s->r->warnings[i];
@@ -70,3 +74,8 @@ warnings_for_attempt(struct sup *s)
 		}
 	}
 }
+
+const struct module warn_module = {
+	.name = "warn",
+	.next_wake = warn_next_wake,
+};

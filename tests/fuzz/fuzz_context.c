@@ -1,7 +1,7 @@
 /* The inherited context: any bytes as environment entries (split at NUL
  * and newline) decode or are refused with a reason; what decodes, encoded
  * and decoded again, is the same context. */
-#include "../../lib/ctxrun.h"
+#include "../../lib/internal.h"
 #include "fuzz.h"
 
 static char *

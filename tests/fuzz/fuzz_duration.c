@@ -1,6 +1,7 @@
 /* Durations, both syntaxes: what is accepted is in range, and a Go-style
  * duration printed and parsed again is the same value. */
-#include "../../lib/ctxrun.h"
+#include "../../lib/gnu.h"
+#include "../../lib/internal.h"
 #include "fuzz.h"
 
 int

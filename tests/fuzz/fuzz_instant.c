@@ -1,6 +1,6 @@
 /* Deadlines: an accepted instant is after 1970 and fits; printed (to the
  * millisecond) and parsed again, it is the same millisecond. */
-#include "../../lib/ctxrun.h"
+#include "../../lib/internal.h"
 #include "fuzz.h"
 
 int

@@ -2,7 +2,8 @@
  * name parses back to it. */
 #include <signal.h>
 
-#include "../../lib/ctxrun.h"
+#include "../../lib/gnu.h"
+#include "../../lib/internal.h"
 #include "fuzz.h"
 
 int

@@ -1,6 +1,6 @@
 /* --value and --env arguments: KEY=VALUE split at the first '=', KEY a
  * shell identifier; any VALUE survives the environment encoding. */
-#include "../../lib/ctxrun.h"
+#include "../../lib/internal.h"
 #include "../../lib/envcodec.h"
 #include "fuzz.h"
 

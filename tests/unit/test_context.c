@@ -3,7 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../../lib/ctxrun.h"
+#include "../../lib/internal.h"
 #include "unit.h"
 
 int

@@ -4,7 +4,7 @@
 #include <string.h>
 #include <sys/resource.h>
 
-#include "../../lib/ctxrun.h"
+#include "../../lib/internal.h"
 #include "../../lib/envcodec.h"
 #include "unit.h"
 

@@ -1,7 +1,7 @@
 /* The CI job's deadline: each source, its malformed values, and absence. */
 #include <string.h>
 
-#include "../../lib/ctxrun.h"
+#include "../../lib/internal.h"
 #include "unit.h"
 
 /* Clocks made up so that results are exact: the wall clock at

@@ -2,7 +2,8 @@
 #include <signal.h>
 #include <string.h>
 
-#include "../../lib/ctxrun.h"
+#include "../../lib/gnu.h"
+#include "../../lib/internal.h"
 #include "unit.h"
 
 #define S NS_PER_SEC
