@@ -4,6 +4,11 @@
  * one event does in every phase.  An empty cell is CA_NONE: the event
  * changes nothing in that phase (a module may still act on it, as the
  * signal module forwards a signal the table does not take).
+ *
+ * What ends the context is taken once, by RUNNING (or WAITING): the first
+ * cause stands.  In the phases after it a final cause (a signal to ctxrun,
+ * a cancel, the enclosing context done) still ends the run: CA_FINAL lets
+ * the attempt end as it is ending, and no attempt follows it.
  */
 #include "core.h"
 
@@ -16,7 +21,7 @@ static const enum core_action actions[PHASE_COUNT][CE_COUNT] = {
 		[CE_TREE_EMPTY] = CA_DONE,
 	},
 	[PHASE_HOOK] = {
-		/* Already done: a second cause does not change the first. */
+		[CE_CANCEL] = CA_FINAL,
 		[CE_SIGNAL] = CA_CUT_HOOK,
 		[CE_COMMAND_EXITED] = CA_LEFTOVERS,
 		[CE_TREE_EMPTY] = CA_DONE,
@@ -24,11 +29,15 @@ static const enum core_action actions[PHASE_COUNT][CE_COUNT] = {
 		[CE_TIMER] = CA_END_HOOK,
 	},
 	[PHASE_SIGNALLED] = {
+		[CE_CANCEL] = CA_FINAL,
+		[CE_SIGNAL] = CA_FINAL,
 		[CE_COMMAND_EXITED] = CA_LEFTOVERS,
 		[CE_TREE_EMPTY] = CA_DONE,
 		[CE_TIMER] = CA_KILL,
 	},
 	[PHASE_KILLING] = {
+		[CE_CANCEL] = CA_FINAL,
+		[CE_SIGNAL] = CA_FINAL,
 		[CE_COMMAND_EXITED] = CA_LEFTOVERS,
 		[CE_TREE_EMPTY] = CA_DONE,
 		/* Every exit may have re-parented a survivor to ctxrun. */
@@ -60,7 +69,7 @@ static const char *const event_names[CE_COUNT] = {
 	"module-finished", "timer", "reaped",
 };
 static const char *const action_names[CA_COUNT] = {
-	"none", "end", "end-wait", "cut-hook", "end-hook", "kill", "leftovers",
+	"none", "end", "end-wait", "final", "cut-hook", "end-hook", "kill", "leftovers",
 	"done",
 };
 

@@ -34,7 +34,8 @@ enum core_action {
 	CA_NONE,                /* the phase goes on */
 	CA_END,                 /* the context is done: the hook, or the first signal */
 	CA_END_WAIT,            /* between attempts: the run ends now, no retry */
-	CA_CUT_HOOK,            /* stop waiting for the hook */
+	CA_FINAL,               /* the attempt ended already: no attempt after it */
+	CA_CUT_HOOK,            /* stop waiting for the hook; final too */
 	CA_END_HOOK,            /* kill the hook; then the first signal */
 	CA_KILL,                /* KILL what is left, and look again later */
 	CA_LEFTOVERS,           /* COMMAND exited: the leftovers policy decides */

@@ -74,14 +74,14 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		/* Answered first: the caller is in the tree and about to be
 		 * signalled. */
 		(void)msg_send(p->fd, MSG_ACK, NULL);
-		bool ends = core_action(s->phase, CE_CANCEL) != CA_NONE;
+		enum core_action a = core_action(s->phase, CE_CANCEL);
+		bool ends = a == CA_END || a == CA_END_WAIT;
 		if (ends || s->out->cause == DONE_COMMAND_EXITED) {
 			s->out->asked.cancel_status = m->status;
 			strlcpy(s->out->asked.cancel_text, m->text, sizeof(s->out->asked.cancel_text));
 		}
-		if (ends)
-			core_event(s, CE_CANCEL, DONE_CANCEL, 0);
-		else if (s->out->cause == DONE_COMMAND_EXITED) {
+		core_event(s, CE_CANCEL, DONE_CANCEL, 0);
+		if (a == CA_FINAL && s->out->cause == DONE_COMMAND_EXITED) {
 			/* From a leftover while COMMAND's tree is cleaned up: the
 			 * cancel still stands, final, with its status. */
 			s->out->cause = DONE_CANCEL;

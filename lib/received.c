@@ -54,10 +54,13 @@ handle_signal(struct sup *s, const struct received *rv)
 		return;
 	}
 	if (sigismember(&p->ending, sig)) {
-		if (core_event(s, CE_SIGNAL, DONE_SIGNAL, sig))
+		/* Once the attempt has ended, the signal is final all the
+		 * same; and the tree was told once already, unless the policy
+		 * passes every signal on (GNU timeout). */
+		bool taken = core_action(s->phase, CE_SIGNAL) != CA_FINAL;
+		core_event(s, CE_SIGNAL, DONE_SIGNAL, sig);
+		if (taken || p->tell_once)
 			return;
-		if (p->tell_once)
-			return;	/* the tree was told once */
 	} else if (sigismember(&p->as_deadline, sig)) {
 		core_event(s, CE_DEADLINE, DONE_DEADLINE, 0);
 		return;

@@ -136,6 +136,27 @@ leftovers(struct sup *s)
 	}
 }
 
+/* CA_FINAL: a final cause after the attempt had ended (its hook, its
+ * grace, its KILL): the attempt ends as it is ending, with the status it
+ * gets, and none follows it; the line that says so names the cause. */
+static void
+make_final(struct sup *s, enum done_cause cause, int sig)
+{
+	char name[16];
+
+	s->out->asked.never = true;
+	if (s->out->asked.cause[0] != '\0')
+		return;
+	if (cause == DONE_SIGNAL)
+		snprintf(s->out->asked.cause, sizeof(s->out->asked.cause),
+		    "ctxrun received %s", signal_name(sig, name, sizeof(name)));
+	else if (cause == DONE_CANCEL)
+		strlcpy(s->out->asked.cause, "ctxrun cancel", sizeof(s->out->asked.cause));
+	else
+		strlcpy(s->out->asked.cause, "the enclosing context is done",
+		    sizeof(s->out->asked.cause));
+}
+
 bool
 core_event(struct sup *s, enum core_event e, enum done_cause cause, int sig)
 {
@@ -149,9 +170,13 @@ core_event(struct sup *s, enum core_event e, enum done_cause cause, int sig)
 	case CA_END_WAIT:
 		end_wait(s, cause, sig);
 		break;
+	case CA_FINAL:
+		make_final(s, cause, sig);
+		break;
 	case CA_CUT_HOOK:
 		s->wake = 0;	/* no more waiting for the hook */
 		s->hook.cut_by = sig;
+		make_final(s, cause, sig);
 		break;
 	case CA_END_HOOK:
 		end_hook(s);
