@@ -105,7 +105,7 @@ export_hook(struct sup *s, const char *pids)
 		setenv("CTXRUN_DEPTH", name, 1);
 	} else
 		unsetenv("CTXRUN_DEPTH");
-	snprintf(num, sizeof(num), "%d", (int)s->cmd);
+	snprintf(num, sizeof(num), "%d", (int)s->command.pid);
 	setenv("CTXRUN_COMMAND_PID", num, 1);
 	setenv("CTXRUN_NAME", c->name, 1);
 	setenv("CTXRUN_CAUSE", cause_names(s->out->cause)->words, 1);

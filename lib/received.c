@@ -76,7 +76,7 @@ handle_signal(struct sup *s, const struct received *rv)
 	if (p->forward_to_tree) {
 		sweep_forward(&s->sweep, sig, &ev);
 		emit(s, &ev);
-	} else if (s->cmd_running && kill(s->cmd, sig) == 0) {
+	} else if (s->command.running && kill(s->command.pid, sig) == 0) {
 		/* Our unreaped child: its PID cannot have been reused. */
 		ev.count = 1;
 		emit(s, &ev);

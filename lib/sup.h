@@ -21,6 +21,13 @@
 #include "sweep.h"
 
 
+/* COMMAND, this attempt's. */
+struct sup_command {
+	pid_t pid;
+	bool running;
+	bool reaped_now;                /* in this wake-up: advance() takes it */
+};
+
 /* The terminal ctxrun was started on, if any. */
 struct sup_terminal {
 	int tty;                        /* the controlling terminal, or -1 */
@@ -70,8 +77,8 @@ struct sup {
 	const struct run *r;
 	const struct policy *p;
 	struct outcome *out;
-	pid_t self, cmd;
-	bool cmd_running;
+	pid_t self;
+	struct sup_command command;
 	struct caught_signals sig;
 	struct sweep sweep;
 

@@ -101,7 +101,7 @@ end_context(struct sup *s, enum done_cause cause, int received)
 	s->out->attempt_timed_out = cause == DONE_DEADLINE &&
 	    ctx_deadline(s->r->ctx) < s->att.run_deadline;
 	s->out->signal = received;
-	s->out->command_alive_at_done = s->cmd_running;
+	s->out->command_alive_at_done = s->command.running;
 	if ((cause == DONE_DEADLINE || cause == DONE_IDLE) && s->r->on_timeout != NULL &&
 	    start_hook(s) == 0)
 		return;
@@ -198,9 +198,10 @@ core_event(struct sup *s, enum core_event e, enum done_cause cause, int sig)
 static void
 command_reaped(struct sup *s, const siginfo_t *si)
 {
-	if (si->si_pid != s->cmd || !s->cmd_running)
+	if (si->si_pid != s->command.pid || !s->command.running)
 		return;
-	s->cmd_running = false;
+	s->command.running = false;
+	s->command.reaped_now = true;
 	s->out->command_code = si->si_code;
 	s->out->command_status = si->si_status;
 }
@@ -212,33 +213,31 @@ const struct module command_module = {
 
 #define PARENT_WORD_MARGIN (100 * NS_PER_MS)
 
-/* RUNNING: the effective deadline (the idle clock and the warnings are
- * modules of their own). */
-static void
-running(struct sup *s, int64_t now)
+/* RUNNING's deadline: the context's, or a little later when an enclosing
+ * ctxrun is to tell this one first. */
+static int64_t
+running_deadline(const struct sup *s)
 {
 	int64_t deadline = ctx_deadline(s->r->ctx);
-	/* The deadline of an enclosing ctxrun with a hook: that ctxrun
-	 * tells this one when its hook has looked at the tree, this
-	 * subtree included (or signals it, not registered); this one's
-	 * own timer waits that long. */
 	const struct ctx *owner = ctx_deadline_owner(s->r->ctx);
-	if (owner != s->r->ctx && owner->hook_limit > 0 &&
-	    !s->nest.parent_detached && deadline != CTX_NEVER)
-		deadline = time_add(deadline, owner->hook_limit);
-	/* The deadline of an enclosing ctxrun we are registered with:
-	 * that one decides, and tells this one first.  Were both to
-	 * wake at the same instant, this one could end its tree and
-	 * exit before the other woke, which would then see COMMAND
-	 * exit 124 and never name its deadline.  This one's own timer
-	 * is the fallback, for an enclosing ctxrun that cannot act. */
-	else if (owner != s->r->ctx && s->nest.parent_fd >= 0 &&
-	    !s->nest.parent_detached && deadline != CTX_NEVER)
-		deadline = time_add(deadline, PARENT_WORD_MARGIN);
-	if (deadline <= now)
-		core_event(s, CE_DEADLINE, DONE_DEADLINE, 0);
-	else
-		s->wake = deadline;
+
+	if (owner == s->r->ctx || s->nest.parent_detached || deadline == CTX_NEVER)
+		return deadline;
+	/* The deadline of an enclosing ctxrun with a hook: that ctxrun
+	 * tells this one when its hook has looked at the tree, this subtree
+	 * included (or signals it, not registered); this one's own timer
+	 * waits that long. */
+	if (owner->hook_limit > 0)
+		return time_add(deadline, owner->hook_limit);
+	/* The deadline of an enclosing ctxrun we are registered with: that
+	 * one decides, and tells this one first.  Were both to wake at the
+	 * same instant, this one could end its tree and exit before the
+	 * other woke, which would then see COMMAND exit 124 and never name
+	 * its deadline.  This one's own timer is the fallback, for an
+	 * enclosing ctxrun that cannot act. */
+	if (s->nest.parent_fd >= 0)
+		return time_add(deadline, PARENT_WORD_MARGIN);
+	return deadline;
 }
 
 /*
@@ -250,10 +249,20 @@ void
 advance(struct sup *s, bool output_only)
 {
 	int64_t now = mono_now();
+	bool reaped_now = s->command.reaped_now;
 
+	s->command.reaped_now = false;
 	if (output_only && s->wake > now)
 		return;
-	if (!s->cmd_running) {
+	/* COMMAND's exit and the deadline seen in one wake-up (ctxrun was
+	 * stopped, or slow to be woken): as far as anyone can tell the
+	 * deadline came first, and the status says so, as GNU timeout's
+	 * does. */
+	if (reaped_now && s->phase == PHASE_RUNNING && running_deadline(s) <= now) {
+		core_event(s, CE_DEADLINE, DONE_DEADLINE, 0);
+		s->out->command_alive_at_done = true;
+	}
+	if (!s->command.running) {
 		if (s->sweep.tree->empty() && core_event(s, CE_TREE_EMPTY, 0, 0))
 			return;
 		core_event(s, CE_COMMAND_EXITED, 0, 0);
@@ -261,7 +270,10 @@ advance(struct sup *s, bool output_only)
 			return;
 	}
 	if (s->phase == PHASE_RUNNING) {
-		running(s, now);
+		if (running_deadline(s) <= now)
+			core_event(s, CE_DEADLINE, DONE_DEADLINE, 0);
+		else
+			s->wake = running_deadline(s);
 		return;
 	}
 	if (modules_finished(s) && core_event(s, CE_MODULE_FINISHED, 0, 0))
@@ -333,19 +345,19 @@ start_command(struct sup *s)
 		s->out->err = errno;
 		return -1;
 	}
-	s->cmd = spawn_command(s->r->argv, &attr, &err);
-	if (s->cmd < 0) {
+	s->command.pid = spawn_command(s->r->argv, &attr, &err);
+	if (s->command.pid < 0) {
 		s->out->failure = err == 0 ? RUN_FORK : RUN_EXEC;
 		s->out->err = err == 0 ? errno : err;
 		return -1;
 	}
-	s->cmd_running = true;
+	s->command.running = true;
 	s->out->started = true;
 	s->idle.last_output = mono_now();
 	s->sweep.outside_pgrp = 0;
 	s->hook.cut_by = 0;
 	warnings_for_attempt(s);
-	s->sweep.command = s->cmd;
+	s->sweep.command = s->command.pid;
 	return 0;
 }
 

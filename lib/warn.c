@@ -44,7 +44,7 @@ warn_next_wake(struct sup *s, int64_t now)
 			continue;
 		struct event ev = { .kind = EV_WARNED, .sig = w->sig, .wait = w->before };
 		/* Our unreaped child: its PID cannot have been reused. */
-		if (s->cmd_running && kill(s->cmd, w->sig) == 0) {
+		if (s->command.running && kill(s->command.pid, w->sig) == 0) {
 			ev.count = 1;
 			if (w->sig < 64)
 				s->out->warned_sigs |= UINT64_C(1) << w->sig;

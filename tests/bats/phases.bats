@@ -61,3 +61,28 @@ term_when() {
 	assert_line --partial "not retried: ctxrun cancel"
 	assert_no_leftovers
 }
+
+@test "stopped past its deadline while COMMAND exited: the deadline came first, 124 (as GNU says)" {
+	"$CTXRUN" -t 1 -- sh -c "touch $T/started
+		until [ -e $T/stopped ]; do sleep 0.01; done
+		echo \$\$ > $T/cmd" 2>"$T/err" &
+	pid=$!
+	start=$EPOCHREALTIME
+	until [ -e "$T/started" ]; do sleep 0.01; done
+	kill -STOP "$pid"
+	touch "$T/stopped"
+	# COMMAND has exited (a zombie: ctxrun, stopped, cannot reap it), and
+	# the deadline has passed.
+	until [ -s "$T/cmd" ] && [ "$(cut -d' ' -f3 "/proc/$(cat "$T/cmd")/stat" 2>/dev/null)" = Z ]; do
+		sleep 0.01
+	done
+	until awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a > 1.5) }'; do
+		sleep 0.05
+	done
+	kill -CONT "$pid"
+	status=0
+	wait "$pid" || status=$?
+	assert_equal "$status" 124
+	run cat "$T/err"
+	assert_output "ctxrun: sh: deadline exceeded after 1s"
+}
