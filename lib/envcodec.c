@@ -262,7 +262,7 @@ finish_level(const char *var, struct level *l, struct ctx *c,
 }
 
 /* One level: the fields of CTXRUN_<level>. */
-static int
+int
 decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono,
     ctx_err *err)
 {
@@ -297,52 +297,6 @@ out:
 	free(l.name);
 	free(l.boot);
 	return rc;
-}
-
-int
-ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
-{
-	const char *depth_s = env_get(envp, "CTXRUN_DEPTH");
-	struct ctx *chain = NULL;
-	int depth = 0;
-
-	*out = NULL;
-	if (depth_s == NULL)
-		return 0;
-	for (const char *p = depth_s; *p; p++) {
-		if (*p < '0' || *p > '9' || depth > CTX_MAX_DEPTH)
-			return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
-			    depth_s, CTX_MAX_DEPTH);
-		depth = depth * 10 + (*p - '0');
-	}
-	if (depth < 1 || depth > CTX_MAX_DEPTH)
-		return ctx_fail(err, "CTXRUN_DEPTH: '%.20s' is not a depth from 1 to %d",
-		    depth_s, CTX_MAX_DEPTH);
-	struct ctx *last = NULL;
-	int64_t wall_to_mono = mono_now() - wall_now();
-	for (int i = 1; i <= depth; i++) {
-		char var[24];
-		snprintf(var, sizeof(var), "CTXRUN_%d", i);
-		const char *s = env_get(envp, var);
-		struct ctx *c = ctx_new(last, "");
-		if (c == NULL) {
-			ctx_free(chain);
-			return ctx_fail(err, "out of memory");
-		}
-		if (chain == NULL)
-			chain = c;
-		last = c;
-		if (s == NULL) {
-			ctx_free(chain);
-			return ctx_fail(err, "%s is missing (CTXRUN_DEPTH is %d)", var, depth);
-		}
-		if (decode_level(var, s, c, wall_to_mono, err) == -1) {
-			ctx_free(chain);
-			return -1;
-		}
-	}
-	*out = last;
-	return 0;
 }
 
 char *

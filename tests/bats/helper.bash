@@ -10,10 +10,13 @@ export BATS_TEST_TIMEOUT=${BATS_TEST_TIMEOUT:-60}
 CTXRUN=${CTXRUN:-$BATS_TEST_DIRNAME/../../build/ctxrun}
 HELPERS=$BATS_TEST_DIRNAME/../helpers
 export CTXRUN
-# The scenarios' own context must not leak in from an enclosing ctxrun.
-unset CTXRUN_DEPTH
-# Nor a CI configuration's job deadline (see jobdeadline.bats).
-unset CTXRUN_JOB_DEADLINE
+# The scenarios' own context must not leak in from an enclosing ctxrun
+# (all of it: a level without its depth is refused), nor a CI
+# configuration's job deadline (see jobdeadline.bats).
+for v in $(compgen -e); do
+	case $v in CTXRUN_*) unset "$v" ;; esac
+done
+unset v
 
 setup() {
 	# Every long-lived process a test starts is "sleep $U": U is unique to

@@ -237,3 +237,23 @@ nest() {
 	assert_output --regexp "^ctxrun: with the context's [0-9]+ bytes, COMMAND's arguments and environment would take [0-9]+ bytes, more than the 163840 that execve allows$"
 	[ ! -e "$T/started" ]
 }
+
+@test "an inherited context made incomplete is refused, naming the variable; nothing starts" {
+	# The enclosing deadline must never be dropped silently: unsetting
+	# CTXRUN_DEPTH leaves CTXRUN_1 behind, a level left over.
+	run "$CTXRUN" -t 30 -- sh -c 'unset CTXRUN_DEPTH; "$CTXRUN" -- touch "$T/started"'
+	assert_equal "$status" 125
+	assert_output --partial "CTXRUN_1 is set but CTXRUN_DEPTH is not"
+	[ ! -e "$T/started" ]
+	run "$CTXRUN" -t 30 -- sh -c 'CTXRUN_2=$CTXRUN_1 "$CTXRUN" -- touch "$T/started"'
+	assert_equal "$status" 125
+	assert_output --partial "CTXRUN_2 is left over: CTXRUN_DEPTH is 1"
+	run "$CTXRUN" -r 1 -- sh -c 'unset CTXRUN_ATTEMPTS; "$CTXRUN" -- touch "$T/started"'
+	assert_equal "$status" 125
+	assert_output --partial "CTXRUN_ATTEMPTS is missing"
+	[ ! -e "$T/started" ]
+	# Everything of the context removed: a context of its own.
+	run "$CTXRUN" -t 30 -- sh -c 'unset CTXRUN_DEPTH CTXRUN_1; "$CTXRUN" show'
+	assert_success
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ]
+}

@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (c != NULL) {
 		/* Re-encode every level, outermost first, and decode again. */
 		size_t depth = ctx_depth(c), m = 0;
-		char *renv[70], num[24];
+		char *renv[72], num[24];
 		snprintf(num, sizeof(num), "%zu", depth);
 		renv[m++] = entry("CTXRUN_DEPTH", num);
 		for (const struct ctx *l = c; l != NULL; l = l->parent) {
@@ -47,6 +47,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			snprintf(var, sizeof(var), "CTXRUN_%zu", ctx_depth(l));
 			renv[m++] = entry(var, v);
 			free(v);
+		}
+		/* And the innermost attempt's variables, as ctxrun exports them. */
+		const struct ctx *at = c;
+		while (at != NULL && at->attempts == 0)
+			at = at->parent;
+		if (at != NULL) {
+			snprintf(num, sizeof(num), "%u", at->attempt);
+			renv[m++] = entry("CTXRUN_ATTEMPT", num);
+			snprintf(num, sizeof(num), "%u", at->attempts);
+			renv[m++] = entry("CTXRUN_ATTEMPTS", num);
 		}
 		renv[m] = NULL;
 		PROPERTY(ctx_from_env(renv, &again, &err) == 0 && again != NULL,

@@ -46,12 +46,108 @@ static const char *malformed[][3] = {
 	{ "CTXRUN_DEPTH=1", "CTXRUN_1=name=a pid=1 token=" TOKEN " grace=1 hook=x", NULL },
 };
 
+#define LEVEL "name=a pid=1 token=" TOKEN " grace=1"
+
+/* A whole context of three levels, the second an attempt. */
+static const char *const whole[] = {
+	"CTXRUN_DEPTH=3",
+	"CTXRUN_1=" LEVEL,
+	"CTXRUN_2=" LEVEL " attempt=2/4",
+	"CTXRUN_3=" LEVEL,
+	"CTXRUN_ATTEMPT=2",
+	"CTXRUN_ATTEMPTS=4",
+};
+#define NWHOLE (sizeof(whole) / sizeof(whole[0]))
+
+/* whole, with entry `drop` left out (NWHOLE: none) and `add` added (NULL:
+ * none), and what not being context changes nothing: -1 or 0, and err. */
+static int
+decode_variant(size_t drop, const char *add, ctx_err *err)
+{
+	const char *env[NWHOLE + 8];
+	size_t n = 0;
+	struct ctx *got = NULL;
+
+	env[n++] = "PATH=/bin";
+	env[n++] = "CTXRUN_JOB_DEADLINE=1m";
+	env[n++] = "CTXRUN_NAME=hook";
+	env[n++] = "CTXRUN_TREE_PIDS=1 2";
+	for (size_t i = 0; i < NWHOLE; i++)
+		if (i != drop)
+			env[n++] = whole[i];
+	if (add != NULL)
+		env[n++] = add;
+	env[n] = NULL;
+	err->msg[0] = '\0';
+	int rc = ctx_from_env((char **)env, &got, err);
+	CHECK(rc == -1 ? got == NULL && err->msg[0] != '\0' : got != NULL,
+	    "result and message disagree: %d '%s'", rc, err->msg);
+	ctx_free_tree(got);
+	return rc;
+}
+
+/* One missing, one left over, a gap, a depth that disagrees: each an
+ * error that names the variable. */
+static void
+incomplete_contexts(void)
+{
+	ctx_err err;
+
+	CHECK(decode_variant(NWHOLE, NULL, &err) == 0, "the whole refused: %s", err.msg);
+	for (size_t i = 0; i < NWHOLE; i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(whole[i], "="), whole[i]);
+		CHECK(decode_variant(i, NULL, &err) == -1, "without %s: accepted", name);
+		/* Without the depth, the first level is what is left over. */
+		const char *named = i == 0 ? "CTXRUN_1" : name;
+		CHECK(strstr(err.msg, named) != NULL, "without %s: '%s' names not %s",
+		    name, err.msg, named);
+	}
+	static const char *const extra[] = {
+		"CTXRUN_4=" LEVEL, "CTXRUN_9=" LEVEL, "CTXRUN_0=" LEVEL,
+		"CTXRUN_03=" LEVEL, "CTXRUN_65=x", "CTXRUN_99999999999=x",
+	};
+	for (size_t i = 0; i < sizeof(extra) / sizeof(extra[0]); i++) {
+		char name[32];
+		snprintf(name, sizeof(name), "%.*s", (int)strcspn(extra[i], "="), extra[i]);
+		CHECK(decode_variant(NWHOLE, extra[i], &err) == -1, "with %s: accepted", name);
+		CHECK(strstr(err.msg, name) != NULL, "with %s: '%s'", name, err.msg);
+	}
+	/* Renumbered: level 3 as 4 (a gap), the depth one off either way. */
+	CHECK(decode_variant(3, "CTXRUN_4=" LEVEL, &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_") != NULL, "a gap accepted: %s", err.msg);
+	CHECK(decode_variant(0, "CTXRUN_DEPTH=2", &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_3") != NULL, "depth 2 of 3: %s", err.msg);
+	CHECK(decode_variant(0, "CTXRUN_DEPTH=4", &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_4") != NULL, "depth 4 of 3: %s", err.msg);
+	CHECK(decode_variant(0, "CTXRUN_DEPTH=03", &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_DEPTH") != NULL, "depth 03: %s", err.msg);
+	/* The attempt variables say the innermost attempt's level. */
+	CHECK(decode_variant(4, "CTXRUN_ATTEMPT=3", &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_ATTEMPT") != NULL, "attempt 3 of level 2/4: %s", err.msg);
+	CHECK(decode_variant(5, "CTXRUN_ATTEMPTS=5", &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_ATTEMPTS") != NULL, "attempts 5 of 2/4: %s", err.msg);
+	CHECK(decode_variant(5, "CTXRUN_ATTEMPTS=4x", &err) == -1, "attempts 4x");
+	/* Not levels: a name with more than digits is not the context's. */
+	CHECK(decode_variant(NWHOLE, "CTXRUN_1X=x", &err) == 0, "CTXRUN_1X: %s", err.msg);
+
+	/* Attempt variables with no level that is an attempt. */
+	char *lone[] = { "CTXRUN_DEPTH=1", "CTXRUN_1=" LEVEL, "CTXRUN_ATTEMPT=1",
+	    "CTXRUN_ATTEMPTS=2", NULL };
+	struct ctx *got = NULL;
+	CHECK(ctx_from_env(lone, &got, &err) == -1 && strstr(err.msg, "CTXRUN_ATTEMPT"),
+	    "attempt without its level: %s", err.msg);
+	char *bare[] = { "CTXRUN_ATTEMPT=1", NULL };
+	CHECK(ctx_from_env(bare, &got, &err) == -1 && strstr(err.msg, "CTXRUN_ATTEMPT"),
+	    "attempt without a context: %s", err.msg);
+}
+
 int
 main(void)
 {
 	struct ctx *root = ctx_new(NULL, "outer name with spaces=%&\n");
 	struct ctx *leaf = ctx_new(root, "inner");
-	char all[256], *env[4], *e1, *e2;
+	char all[256], *env[6], *e1, *e2;
 	struct ctx *got;
 	ctx_err err;
 
@@ -78,7 +174,9 @@ main(void)
 	env[0] = "CTXRUN_DEPTH=2";
 	CHECK(asprintf(&env[1], "CTXRUN_1=%s", e1) > 0, "asprintf");
 	CHECK(asprintf(&env[2], "CTXRUN_2=%s", e2) > 0, "asprintf");
-	env[3] = NULL;
+	env[3] = "CTXRUN_ATTEMPT=2";
+	env[4] = "CTXRUN_ATTEMPTS=5";
+	env[5] = NULL;
 	CHECK(ctx_from_env(env, &got, &err) == 0 && got != NULL, "decode: %s", err.msg);
 	if (got != NULL) {
 		CHECK(strcmp(got->name, "inner") == 0, "name");
@@ -246,6 +344,8 @@ main(void)
 		int rc = ctx_from_env((char **)malformed[i], &got, &err);
 		CHECK(rc == -1 && got == NULL && err.msg[0], "malformed #%zu accepted", i);
 	}
+
+	incomplete_contexts();
 
 	/* Percent-encoding round trip and refusals. */
 	char *enc = pct_encode(all, 255), *dec = NULL;
