@@ -106,7 +106,10 @@ struct speaker {
 	bool stderr_broken;     /* a write failed: say nothing more */
 	int fd;                 /* where lines go: 0 until the first (speak.c) */
 	unsigned kill_said;
-	bool said_last;         /* "no time left for attempt N" ended the run */
+	/* The line that ended the retries ("attempt 2/4 failed (exit 1); no
+	 * time left for attempt 3"): the run's last line and the report's
+	 * cause, also with -q.  Empty: none. */
+	char stopped[512];
 };
 
 /* What could not be written yet (stderr full), given up to patience_ms

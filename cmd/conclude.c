@@ -195,8 +195,11 @@ conclude(struct speaker *sp, const struct outcome *o, char **argv,
 		conclude_gnu(o, preserve, end);
 	else {
 		decide(sp, o, preserve, wait_tree, end);
-		/* "no time left for attempt N" said it already. */
-		if (end->cause[0] != '\0' && !sp->quiet && !sp->said_last)
+		/* Where the retries stopped, that line said it already, and is
+		 * the cause. */
+		if (sp->stopped[0] != '\0')
+			strlcpy(end->cause, sp->stopped, sizeof(end->cause));
+		else if (end->cause[0] != '\0' && !sp->quiet)
 			speak_line(sp, "%s", end->cause);
 	}
 }

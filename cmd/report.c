@@ -118,6 +118,7 @@ report_event(struct report *r, const struct event *ev)
 	case EV_RETRYING:
 	case EV_GIVING_UP:
 	case EV_NOT_RETRIED:
+	case EV_NO_ATTEMPTS_LEFT:
 		attempt_ended(r, ev->failed, now);
 		break;
 	case EV_SIGNALLED:

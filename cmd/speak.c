@@ -181,11 +181,14 @@ attempt_end(const struct speaker *sp, const struct outcome *o, char *buf,
 		    what, sizeof(what)));
 }
 
-/* EV_RETRYING, EV_GIVING_UP, EV_NOT_RETRIED: an attempt failed. */
+/* EV_RETRYING, EV_GIVING_UP, EV_NOT_RETRIED, EV_NO_ATTEMPTS_LEFT: an
+ * attempt failed, and what follows. */
 static void
-say_attempt_failed(struct speaker *sp, const struct event *ev)
+attempt_failed_line(const struct speaker *sp, const struct event *ev, char *buf,
+    size_t len)
 {
 	char how[80], wait[40];
+	int n = snprintf(buf, len, "attempt %u/%u failed (", ev->attempt, ev->attempts);
 
 	attempt_end(sp, ev->failed, how, sizeof(how));
 	/* To the tenth of a second (the millisecond below one): what a
@@ -193,18 +196,28 @@ say_attempt_failed(struct speaker *sp, const struct event *ev)
 	int64_t unit = ev->wait < NS_PER_SEC ? NS_PER_MS : NS_PER_SEC / 10;
 	int64_t w = ev->wait + unit / 2;
 	format_duration(w - w % unit, wait, sizeof(wait));
+	if (n < 0 || (size_t)n >= len)
+		return;
+	buf += n;
+	len -= (size_t)n;
 	if (ev->kind == EV_NOT_RETRIED)
-		speak_line(sp, "attempt %u/%u failed (%s); not retried: %s",
-		    ev->attempt, ev->attempts, how, ev->failed->asked.cause[0] ?
+		snprintf(buf, len, "%s); not retried: %s", how, ev->failed->asked.cause[0] ?
 		    ev->failed->asked.cause : "ctxrun retry --never");
 	else if (ev->kind == EV_RETRYING)
-		speak_line(sp, "attempt %u/%u failed (%s); retrying in %s",
-		    ev->attempt, ev->attempts, how, wait);
-	else {
-		speak_line(sp, "attempt %u/%u failed (%s); no time left for "
-		    "attempt %u", ev->attempt, ev->attempts, how, ev->attempt + 1);
-		sp->said_last = true;	/* the line that ends the run */
-	}
+		snprintf(buf, len, "%s); retrying in %s", how, wait);
+	else if (ev->kind == EV_NO_ATTEMPTS_LEFT)
+		snprintf(buf, len, "%s); no attempts left", how);
+	else
+		snprintf(buf, len, "%s); no time left for attempt %u", how, ev->attempt + 1);
+}
+
+static void
+say_attempt_failed(struct speaker *sp, const struct event *ev)
+{
+	char line[512];
+
+	attempt_failed_line(sp, ev, line, sizeof(line));
+	speak_line(sp, "%s", line);
 }
 
 static void
@@ -341,6 +354,7 @@ static const struct event_line event_lines[] = {
 	[EV_RETRYING] = { UNLESS_QUIET, say_attempt_failed, NULL },
 	[EV_GIVING_UP] = { UNLESS_QUIET, say_attempt_failed, NULL },
 	[EV_NOT_RETRIED] = { UNLESS_QUIET, say_attempt_failed, NULL },
+	[EV_NO_ATTEMPTS_LEFT] = { UNLESS_QUIET, say_attempt_failed, NULL },
 	[EV_HOOK_ENDED] = { UNLESS_QUIET, say_hook_ended, NULL },
 	[EV_HOOK_STARTED] = { IF_VERBOSE, say_hook_started, NULL },
 	[EV_WARNED] = { IF_VERBOSE, say_warned, NULL },
@@ -357,6 +371,11 @@ speak_event(const struct event *ev, void *arg)
 	/* A kind added to lib/ after the last row: nothing to say of it. */
 	if ((size_t)ev->kind >= sizeof(event_lines) / sizeof(event_lines[0]))
 		return;
+	/* The end of the retries is the run's last line, and the report's
+	 * cause, whether said or not. */
+	if (ev->kind == EV_GIVING_UP || ev->kind == EV_NOT_RETRIED ||
+	    ev->kind == EV_NO_ATTEMPTS_LEFT)
+		attempt_failed_line(sp, ev, sp->stopped, sizeof(sp->stopped));
 	const struct event_line *l = &event_lines[ev->kind];
 	if (l->when == NEVER || (l->when == UNLESS_QUIET && sp->quiet) ||
 	    (l->when == IF_VERBOSE && !sp->verbose))

@@ -189,12 +189,18 @@ attempts(struct sup *s)
 		loop(s);
 		if (s->idle.relaying)
 			drain_relay(s);
-		if (rp == NULL || n > rp->retries || !worth_retrying(rp, s->out))
+		/* One attempt (-r 0, or --attempt-timeout alone) is no retry. */
+		if (rp == NULL || rp->retries == 0 || !worth_retrying(rp, s->out))
 			return;
 
 		struct outcome failed = *s->out;
 		struct event ev = { .kind = EV_RETRYING, .attempt = n,
 		    .attempts = rp->retries + 1, .failed = &failed };
+		if (n > rp->retries) {
+			ev.kind = EV_NO_ATTEMPTS_LEFT;
+			emit(s, &ev);
+			return;
+		}
 		if (failed.asked.never) {
 			ev.kind = EV_NOT_RETRIED;
 			emit(s, &ev);

@@ -88,29 +88,9 @@ export_attempt(struct sup *s, unsigned n)
 	return put_owned(&s->att.env_attempt, "CTXRUN_ATTEMPT", num);
 }
 
-/* CTXRUN_ATTEMPT and CTXRUN_ATTEMPTS as the innermost attempt at or above
- * c says, or none. */
-static void
-export_attempt_of(const struct ctx *c)
-{
-	char num[16];
-
-	while (c != NULL && c->attempts == 0)
-		c = c->parent;
-	if (c == NULL) {
-		unsetenv("CTXRUN_ATTEMPT");
-		unsetenv("CTXRUN_ATTEMPTS");
-		return;
-	}
-	snprintf(num, sizeof(num), "%u", c->attempts);
-	setenv("CTXRUN_ATTEMPTS", num, 1);
-	snprintf(num, sizeof(num), "%u", c->attempt);
-	setenv("CTXRUN_ATTEMPT", num, 1);
-}
-
 /* The hook's environment: the context as COMMAND's parent sees it (this
- * level removed: a ctxrun it runs is not nested in this context, nor in
- * this attempt), and what it is there to look at. */
+ * level removed: a ctxrun it runs is not nested in this context), and
+ * what it is there to look at, this attempt's number included. */
 void
 export_hook(struct sup *s, const char *pids)
 {
@@ -125,7 +105,6 @@ export_hook(struct sup *s, const char *pids)
 		setenv("CTXRUN_DEPTH", name, 1);
 	} else
 		unsetenv("CTXRUN_DEPTH");
-	export_attempt_of(c->parent);
 	snprintf(num, sizeof(num), "%d", (int)s->command.pid);
 	setenv("CTXRUN_COMMAND_PID", num, 1);
 	setenv("CTXRUN_NAME", c->name, 1);
@@ -141,9 +120,5 @@ unexport_hook(struct sup *s)
 	unsetenv("CTXRUN_NAME");
 	unsetenv("CTXRUN_CAUSE");
 	unsetenv("CTXRUN_TREE_PIDS");
-	if (s->r->ctx->attempts > 0)
-		(void)export_attempt(s, s->r->ctx->attempt);
-	else
-		export_attempt_of(s->r->ctx->parent);
 	(void)export_context(s);
 }

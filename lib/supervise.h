@@ -105,7 +105,9 @@ enum event_kind {
 	EV_TREE_UNREADABLE,     /* /proc could not be read: err */
 	EV_RETRYING,            /* attempt failed; the next one in `wait` */
 	EV_GIVING_UP,           /* attempt failed; no time left for the next */
-	EV_NOT_RETRIED,         /* attempt failed; ctxrun retry --never said so */
+	EV_NOT_RETRIED,         /* attempt failed; ctxrun retry --never said so,
+	                         * or a final cause came (asked.cause says) */
+	EV_NO_ATTEMPTS_LEFT,    /* attempt failed, and it was the last one */
 	EV_WARNED,              /* --warn: sig went to COMMAND (count 1), or
 	                         * not: less than `wait` was left at its start */
 	EV_HOOK_STARTED,        /* --on-timeout: the hook runs, for `wait` at most */
@@ -130,7 +132,8 @@ struct event {
 	int64_t wait;           /* EV_RETRYING */
 	int err;
 	unsigned attempt, attempts;      /* EV_RETRYING, EV_GIVING_UP,
-	                                  * EV_NOT_RETRIED, EV_ATTEMPT_STARTED */
+	                                  * EV_NOT_RETRIED, EV_NO_ATTEMPTS_LEFT,
+	                                  * EV_ATTEMPT_STARTED */
 	const struct outcome *failed;    /* ... how that attempt ended */
 };
 

@@ -10,7 +10,8 @@ ctxrun: sh: attempt 1/4 failed (exit 3); retrying in 1ms
 ctxrun: sh: attempt 2/4 failed (exit 3); retrying in 1ms
 3/4
 ctxrun: sh: attempt 3/4 failed (exit 3); retrying in 1ms
-4/4"
+4/4
+ctxrun: sh: attempt 4/4 failed (exit 3); no attempts left"
 }
 
 @test "an attempt that succeeds ends the run with 0; -q says nothing of the failures" {
@@ -63,7 +64,7 @@ ctxrun: sh: attempt 3/4 failed (exit 3); retrying in 1ms
 @test "--attempt-timeout: each attempt its own deadline, ended like a deadline, retried as timeout" {
 	run -124 "$CTXRUN" -r 2 --attempt-timeout 300ms --retry-delay 1ms -- sh -c '"$CTXRUN" remaining --ms > "$T/left.$CTXRUN_ATTEMPT"; exec sleep '$U
 	assert_line --index 0 "ctxrun: sh: attempt 1/3 failed (timed out after 300ms); retrying in 1ms"
-	assert_line --index 2 "ctxrun: sh: attempt 3/3 timed out after 300ms"
+	assert_line --index 2 "ctxrun: sh: attempt 3/3 failed (timed out after 300ms); no attempts left"
 	for i in 1 2 3; do
 		[ "$(cat "$T/left.$i")" -le 300 ] || fail "attempt $i saw $(cat "$T/left.$i") ms left"
 	done
