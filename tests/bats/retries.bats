@@ -288,3 +288,20 @@ two"
 	run -0 env PATH="$T/a:$PATH" "$CTXRUN" -- plain
 	assert_output "plain script"
 }
+
+@test "-q with --report loses nothing: the report's cause says why the retries stopped" {
+	cause() {
+		python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).readlines()[-1])["cause"])' "$T/r.jsonl"
+	}
+	run -1 "$CTXRUN" -q --report "$T/r.jsonl" -r 2 --retry-delay 1ms -- false
+	assert_output ""
+	assert_equal "$(cause)" "attempt 3/3 failed (exit 1); no attempts left"
+	run -1 "$CTXRUN" -q --report "$T/r.jsonl" -t 5 -r 2 --retry-delay 20s -- false
+	assert_equal "$(cause)" "attempt 1/3 failed (exit 1); no time left for attempt 2"
+	run -1 "$CTXRUN" -q --report "$T/r.jsonl" -r 2 --retry-delay 1ms -- sh -c '"$CTXRUN" retry --never --cause "bad input"; exit 1'
+	assert_equal "$(cause)" "attempt 1/3 failed (exit 1); not retried: bad input"
+	# Without -q, the same words are the last line.
+	run -1 "$CTXRUN" --report "$T/r.jsonl" -r 1 --retry-delay 1ms -- false
+	assert_line --index 1 "ctxrun: false: attempt 2/2 failed (exit 1); no attempts left"
+	assert_equal "$(cause)" "attempt 2/2 failed (exit 1); no attempts left"
+}
