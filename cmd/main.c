@@ -152,7 +152,9 @@ export_environment(const struct cmdline *cl, const struct ctx *ctx)
 	}
 	/* Never a context that a nested ctxrun would refuse, nor variables
 	 * that would make COMMAND unrunnable (E2BIG). */
-	if (ctx_env_check(ctx, cl->inv.argv, environ, &err) == -1)
+	const struct retry_policy *rp = cl->inv.retry;
+	unsigned attempts = rp != NULL && rp->retries > 0 ? rp->retries + 1 : 0;
+	if (ctx_env_check(ctx, attempts, cl->inv.argv, environ, &err) == -1)
 		usage_error("%s", err.msg);
 }
 

@@ -289,7 +289,7 @@ timeout_context(struct invocation *o, int64_t timeout, int64_t kill_after)
 		ctx->grace = nested_grace(ctx->grace, inherited->grace);
 	/* Never a context that a nested ctxrun would refuse, nor variables
 	 * that would make COMMAND unrunnable (E2BIG). */
-	if (ctx_env_check(ctx, o->argv, environ, &err) == -1)
+	if (ctx_env_check(ctx, 0, o->argv, environ, &err) == -1)
 		timeout_error("%s", err.msg);
 	/* GNU starts COMMAND even when the limit is over before it could:
 	 * "timeout -s 0 0.000001 cmd" runs cmd (and says 124).  Only a

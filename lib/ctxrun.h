@@ -139,9 +139,10 @@ int ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err);
  * will be once ctxrun has applied --env and --unset): no deeper than
  * ctx_from_env accepts, CTXRUN_<depth> within CTX_ENV_STRING_MAX, and the
  * whole of argv and the environment within what execve takes, unless it
- * is too big without the new variables already.  -1 with a reason. */
-int ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
-    ctx_err *err);
+ * is too big without the new variables already; with attempts (0: no
+ * retries), for the widest of them.  -1 with a reason. */
+int ctx_env_check(const struct ctx *c, unsigned attempts, char *const *argv,
+    char *const *envp, ctx_err *err);
 /* ---- jobdeadline.c: the enclosing CI job's deadline --------------------- */
 
 /* How much earlier than the CI job's end ctxrun's context is done by

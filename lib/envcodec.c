@@ -387,14 +387,25 @@ replaced_by_export(const char *e, size_t depth)
 	return *end == '=' && n >= depth;
 }
 
+/* CTXRUN_ATTEMPT and CTXRUN_ATTEMPTS: replaced when this level retries. */
+static bool
+replaced_attempt(const char *e, unsigned attempts)
+{
+	return attempts > 0 && (strncmp(e, "CTXRUN_ATTEMPT=", 15) == 0 ||
+	    strncmp(e, "CTXRUN_ATTEMPTS=", 16) == 0);
+}
+
 int
-ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
-    ctx_err *err)
+ctx_env_check(const struct ctx *c, unsigned attempts, char *const *argv,
+    char *const *envp, ctx_err *err)
 {
 	size_t depth = ctx_depth(c), base = 0, ours, var;
-	/* The widest pid (PID_MAX_LIMIT) and token; a few digits more for
-	 * deadlines that grow a digit before the export. */
-	char *enc = ctx_encode(c, 4194304, "ffffffffffffffffffffffffffffffff");
+	/* The widest level any attempt gets: the widest pid (PID_MAX_LIMIT)
+	 * and token, the last attempt's number (attempt=N/N), and a few
+	 * digits more for deadlines that grow a digit before the export. */
+	struct ctx widest = *c;
+	widest.attempt = widest.attempts = attempts;
+	char *enc = ctx_encode(&widest, 4194304, "ffffffffffffffffffffffffffffffff");
 
 	if (depth > CTX_MAX_DEPTH) {
 		free(enc);
@@ -413,10 +424,16 @@ ctx_env_check(const struct ctx *c, char *const *argv, char *const *envp,
 	for (char *const *a = argv; *a != NULL; a++)
 		base += strlen(*a) + 1 + sizeof(char *);
 	for (char *const *e = envp; e != NULL && *e != NULL; e++)
-		if (!replaced_by_export(*e, depth))
+		if (!replaced_by_export(*e, depth) && !replaced_attempt(*e, attempts))
 			base += strlen(*e) + 1 + sizeof(char *);
 	base += 4096;
 	ours = var + sizeof(char *) + strlen("CTXRUN_DEPTH=64") + 1 + sizeof(char *);
+	if (attempts > 0) {
+		char num[16];
+		size_t digits = (size_t)snprintf(num, sizeof(num), "%u", attempts);
+		ours += strlen("CTXRUN_ATTEMPT=") + strlen("CTXRUN_ATTEMPTS=") +
+		    2 * (digits + 1 + sizeof(char *));
+	}
 	if (base + ours > exec_args_limit() && base <= exec_args_limit())
 		return ctx_fail(err, "with the context's %zu bytes, COMMAND's arguments "
 		    "and environment would take %zu bytes, more than the %zu that "

@@ -305,3 +305,35 @@ two"
 	assert_line --index 1 "ctxrun: false: attempt 2/2 failed (exit 1); no attempts left"
 	assert_equal "$(cause)" "attempt 2/2 failed (exit 1); no attempts left"
 }
+
+# The longest value a ctxrun with $1 retries accepts, found by bisection
+# (131000 bytes is refused: the level takes more than one environment
+# string may).
+longest_value() {
+	local lo=0 hi=131000 mid
+	accepted() { "$CTXRUN" -q -r "$1" --value "V=$(a "$2")" -- true 2>/dev/null; [ $? -ne 125 ]; }
+	! accepted "$1" "$hi" || fail "$hi bytes accepted"
+	while [ $((hi - lo)) -gt 1 ]; do
+		mid=$(((lo + hi) / 2))
+		if accepted "$1" "$mid"; then lo=$mid; else hi=$mid; fi
+	done
+	echo "$lo"
+}
+
+a() { head -c "$1" /dev/zero | tr '\0' a; }
+
+@test "size limits hold for the widest attempt: what is accepted up front runs every attempt" {
+	# Attempt 100's level is the widest.
+	len=$(longest_value 99)
+	run "$CTXRUN" -r 99 --retry-delay 1ms --retry-max-delay 1ms --value "V=$(a "$len")" -- \
+		sh -c "echo x >> $T/n; exit 1"
+	assert_equal "$status" 1
+	refute_output --partial "Argument list too long"
+	[ "$(wc -l < "$T/n")" -eq 100 ]
+	# With a million attempts, the first one's level already carries the
+	# attempt's number.
+	len=$(longest_value 999999)
+	run "$CTXRUN" -r 999999 --value "V=$(a "$len")" -- sh -c 'echo "$CTXRUN_ATTEMPTS"'
+	assert_success
+	assert_output 1000000
+}

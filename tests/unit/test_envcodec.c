@@ -293,11 +293,11 @@ main(void)
 		struct ctx *top = NULL, *c = NULL;
 		for (int i = 1; i <= CTX_MAX_DEPTH; i++)
 			top = c = ctx_new(c, "level");
-		CHECK(ctx_env_check(c, argv, envp, &err) == 0, "depth %d: %s",
+		CHECK(ctx_env_check(c, 0, argv, envp, &err) == 0, "depth %d: %s",
 		    CTX_MAX_DEPTH, err.msg);
 		c = ctx_new(c, "one more");
 		err.msg[0] = '\0';
-		CHECK(ctx_env_check(c, argv, envp, &err) == -1 && strstr(err.msg, "deep"),
+		CHECK(ctx_env_check(c, 0, argv, envp, &err) == -1 && strstr(err.msg, "deep"),
 		    "depth %d accepted", CTX_MAX_DEPTH + 1);
 		ctx_free_tree(top);
 
@@ -306,12 +306,44 @@ main(void)
 		memset(big, 'a', CTX_ENV_STRING_MAX - 200);
 		big[CTX_ENV_STRING_MAX - 200] = '\0';
 		ctx_set_value(v, "V", big);
-		CHECK(ctx_env_check(v, argv, envp, &err) == 0, "just fits: %s", err.msg);
+		CHECK(ctx_env_check(v, 0, argv, envp, &err) == 0, "just fits: %s", err.msg);
 		big[CTX_ENV_STRING_MAX / 3] = '\0';
 		memset(big, '\xff', CTX_ENV_STRING_MAX / 3);
 		ctx_set_value(v, "V", big);
-		CHECK(ctx_env_check(v, argv, envp, &err) == -1 && strstr(err.msg, "CTXRUN_1"),
+		CHECK(ctx_env_check(v, 0, argv, envp, &err) == -1 && strstr(err.msg, "CTXRUN_1"),
 		    "three bytes each: %s", err.msg);
+		/* The boundary found, not assumed: the longest value that fits
+		 * without retries does not with a million attempts (the last
+		 * one's level is wider), and what fits with them encodes, as
+		 * the last attempt, within the limit. */
+		for (unsigned attempts = 0;; attempts = MAX_ATTEMPTS) {
+			size_t lo = 0, hi = CTX_ENV_STRING_MAX;
+			while (lo + 1 < hi) {
+				size_t mid = (lo + hi) / 2;
+				memset(big, 'a', mid);
+				big[mid] = '\0';
+				ctx_set_value(v, "V", big);
+				if (ctx_env_check(v, attempts, argv, envp, &err) == 0)
+					lo = mid;
+				else
+					hi = mid;
+			}
+			memset(big, 'a', lo);
+			big[lo] = '\0';
+			ctx_set_value(v, "V", big);
+			if (attempts == 0) {
+				CHECK(ctx_env_check(v, MAX_ATTEMPTS, argv, envp, &err) == -1,
+				    "%zu bytes fit a million attempts too", lo);
+				continue;
+			}
+			v->attempt = v->attempts = MAX_ATTEMPTS;
+			char *last = ctx_encode(v, 4194304, TOKEN);
+			CHECK(last && strlen("CTXRUN_1=") + strlen(last) + 1 <= CTX_ENV_STRING_MAX,
+			    "the last attempt's level takes %zu bytes", last ? strlen(last) : 0);
+			free(last);
+			v->attempt = v->attempts = 0;
+			break;
+		}
 		/* Two strings that fit one by one, not together under a small stack;
 		 * an environment already too big is exec's to refuse, not ours. */
 		struct rlimit old, small = { 640 * 1024, 0 };
@@ -324,12 +356,12 @@ main(void)
 		CHECK(asprintf(&inherited, "CTXRUN_0X=%s", big) > 0, "asprintf");
 		env2[1] = inherited;
 		CHECK(setrlimit(RLIMIT_STACK, &small) == 0, "setrlimit");
-		CHECK(ctx_env_check(v, argv, envp, &err) == 0, "alone: %s", err.msg);
-		CHECK(ctx_env_check(v, argv, env2, &err) == -1 && strstr(err.msg, "163840"),
+		CHECK(ctx_env_check(v, 0, argv, envp, &err) == 0, "alone: %s", err.msg);
+		CHECK(ctx_env_check(v, 0, argv, env2, &err) == -1 && strstr(err.msg, "163840"),
 		    "together: %s", err.msg);
 		inherited[70000] = '\0';
 		char *env3[] = { "PATH=/bin", inherited, big, NULL };
-		CHECK(ctx_env_check(v, argv, env3, &err) == 0, "too big already: %s", err.msg);
+		CHECK(ctx_env_check(v, 0, argv, env3, &err) == 0, "too big already: %s", err.msg);
 		setrlimit(RLIMIT_STACK, &old);
 		free(inherited);
 		free(big);
