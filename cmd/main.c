@@ -117,8 +117,8 @@ build_context(struct cmdline *cl)
 		usage_error("out of memory");
 	attach_values(ctx, cl);
 	/* The earliest of --timeout, --deadline and the inherited deadline. */
-	if (cl->timeout != CTX_NEVER && time_add(start, cl->timeout) < deadline)
-		deadline = time_add(start, cl->timeout);
+	if (cl->timeout != CTX_NEVER && deadline_after(start, cl->timeout) < deadline)
+		deadline = deadline_after(start, cl->timeout);
 	ctx->deadline = deadline;
 	if (margin >= 0)
 		add_job_deadline(ctx, margin, start);

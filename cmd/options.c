@@ -237,7 +237,7 @@ time_option(struct cmdline *cl, int opt, const char *arg)
 			usage_error("--deadline: %s", err.msg);
 		/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1);
 		 * saturating, for instants long before 1970. */
-		t = time_add(mono_now(), time_add(t, -wall_now()));
+		t = deadline_after(mono_now(), time_add(t, -wall_now()));
 		cl->deadline = t < cl->deadline ? t : cl->deadline;
 		return true;
 	case 's':

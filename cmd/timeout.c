@@ -281,7 +281,7 @@ timeout_context(struct invocation *o, int64_t timeout, int64_t kill_after)
 		timeout_error("malformed inherited context: %s", err.msg);
 	if ((ctx = ctx_new(inherited, o->argv[0])) == NULL)
 		timeout_error("memory exhausted");
-	ctx->deadline = timeout > 0 ? time_add(o->start, timeout) : CTX_NEVER;
+	ctx->deadline = timeout > 0 ? deadline_after(o->start, timeout) : CTX_NEVER;
 	/* No KILL without -k, unless an enclosing ctxrun will send one: then
 	 * timeout sends its own first, to reap its tree before. */
 	ctx->grace = kill_after > 0 ? kill_after : CTX_NEVER;

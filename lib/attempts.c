@@ -74,7 +74,7 @@ prepare_attempt(struct sup *s, unsigned n, int64_t own_deadline)
 
 	c->deadline = own_deadline;
 	if (rp->attempt_timeout != CTX_NEVER) {
-		int64_t t = time_add(mono_now(), rp->attempt_timeout);
+		int64_t t = deadline_after(mono_now(), rp->attempt_timeout);
 		if (t < c->deadline)
 			c->deadline = t;
 	}

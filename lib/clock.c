@@ -110,3 +110,11 @@ time_add(int64_t a, int64_t b)
 		return b > 0 ? CTX_NEVER : INT64_MIN;
 	return r;
 }
+
+int64_t
+deadline_after(int64_t base, int64_t d)
+{
+	int64_t t = time_add(base, d);
+
+	return t >= CTX_LATEST ? CTX_LATEST : t;
+}

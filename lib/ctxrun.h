@@ -19,6 +19,9 @@
 #include <sys/types.h>
 
 #define CTX_NEVER INT64_MAX
+/* The latest deadline the clock can hold: a deadline too far for it (a
+ * valid duration of 290 years) is this one, never "no deadline". */
+#define CTX_LATEST (INT64_MAX - 1)
 /* The most attempts a run may make (--retries at most one less). */
 #define MAX_ATTEMPTS 1000000u
 #define NS_PER_SEC INT64_C(1000000000)
@@ -73,6 +76,9 @@ int64_t mono_now(void);
 int64_t wall_now(void);
 /* Saturating a + b for times. */
 int64_t time_add(int64_t a, int64_t b);
+/* The deadline d after base (d finite): saturating at CTX_LATEST, so that
+ * no finite budget becomes CTX_NEVER. */
+int64_t deadline_after(int64_t base, int64_t d);
 
 /* ---- context.c: the context tree --------------------------------------- */
 

@@ -254,9 +254,12 @@ finish_level(const char *var, struct level *l, struct ctx *c,
 			c->deadline = l->mono;
 		else
 			c->deadline = time_add(l->wall, wall_to_mono);
-		/* Long past (before this boot): as good as now, and printable. */
+		/* Long past (before this boot): as good as now, and printable;
+		 * too far for the clock: the latest it holds, still one. */
 		if (c->deadline < 0)
 			c->deadline = 0;
+		if (c->deadline >= CTX_LATEST)
+			c->deadline = CTX_LATEST;
 	}
 	return 0;
 }

@@ -42,9 +42,10 @@ parse_gnu_duration(const char *s, int64_t *out, ctx_err *err)
 	default: goto bad;
 	}
 	/* Rounded up to the next nanosecond, as GNU rounds up to the clock's
-	 * resolution; about 126 years at most, which is as good as forever. */
+	 * resolution; too large, the latest deadline the clock holds (292
+	 * years), as for ctxrun's own durations. */
 	v = ceil(v * 1e9);
-	*out = v >= 4e18 ? INT64_MAX / 2 : (int64_t)v;
+	*out = v >= 9.2e18 ? CTX_LATEST : (int64_t)v;
 	if (*out == 0 && underflow)
 		*out = 1;	/* too small to represent: still times out */
 	return 0;

@@ -164,6 +164,31 @@ bad() {
 	assert_output ""
 }
 
+@test "a deadline too far for the clock is the latest it holds, never none; remaining, show and the report agree" {
+	# What a nested ctxrun reads of its context, for each source.
+	far() {
+		run "$@" sh -c '"$CTXRUN" remaining; echo "rc=$?"; "$CTXRUN" show | tail -1'
+		assert_success
+		assert_line "rc=0"
+		assert_line --regexp "^[0-9]+ .* deadline=2262-04-11T23:47:16.854Z left=25620[0-9][0-9]h"
+		refute_output --partial "no-deadline"
+		left=$(head -1 <<<"$output")
+		[ "${left%%.*}" -gt 9000000000 ] || fail "remaining $left"
+	}
+	far "$CTXRUN" -t 2562047h --
+	far "$CTXRUN" -r 1 --attempt-timeout 2562047h --
+	far env TEST_TIMEOUT=9223372030 "$CTXRUN" --job-deadline=1s --
+	far "$CTXRUN" timeout 2562047h
+	boot=$(cat /proc/sys/kernel/random/boot_id)
+	far env CTXRUN_DEPTH=1 CTXRUN_1="name=x pid=1 token=0123456789abcdef0123456789abcdef grace=1 deadline=9223372036.854775807 mono=9223372036.854775807 boot=$boot" "$CTXRUN" --
+	run "$CTXRUN" -q --report "$T/r.jsonl" -t 2562047h -- true
+	run python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).read())["deadline"])' "$T/r.jsonl"
+	assert_output "2262-04-11T23:47:16.854Z"
+	# One past what a duration holds is refused, as a -d past 2262 is.
+	run -125 "$CTXRUN" -t 2562048h -- true
+	assert_output --partial "out of range"
+}
+
 @test "@EPOCH out of range: long before 1677 is past (124); after 2262 is refused, saying so" {
 	run -124 "$CTXRUN" -q -d @-9999999999 -- touch "$T/started"
 	run -124 "$CTXRUN" -q -d @-9223372036.854775808 -- touch "$T/started"

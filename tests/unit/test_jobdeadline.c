@@ -107,6 +107,18 @@ main(void)
 	char *bazel_run[] = { "TEST_TIMEOUT=300", "BUILD_WORKSPACE_DIRECTORY=/src", NULL };
 	CHECK(run(bazel_run, S(30), &jd, &err) == 0, "bazel run");
 	refused((char *[]){ "TEST_TIMEOUT=5m", NULL }, "TEST_TIMEOUT", "whole number");
+	/* An end too far for the clock is its latest deadline, never none;
+	 * one too large for nanoseconds is refused. */
+	static char *const far[][3] = {
+		{ "TEST_TIMEOUT=9223372030", NULL },
+		{ "BUILDKITE_TIMEOUT=153722867", NULL },
+		{ "CI_JOB_TIMEOUT=9223372030", "CI_JOB_STARTED_AT=2026-01-01T00:00:00Z", NULL },
+	};
+	for (size_t i = 0; i < sizeof(far) / sizeof(far[0]); i++)
+		CHECK(run((char **)far[i], S(30), &jd, &err) == 1 &&
+		    jd.deadline == CTX_LATEST - S(30), "%s: %lld %s", far[i][0],
+		    (long long)jd.deadline, err.msg);
+	refused((char *[]){ "TEST_TIMEOUT=9223372037", NULL }, "TEST_TIMEOUT", "too large");
 
 	/* Buildkite: minutes, from ctxrun's start; "false" is no timeout. */
 	char *bk[] = { "BUILDKITE_TIMEOUT=10", NULL };
