@@ -217,3 +217,42 @@ while time.process_time() - t < 0.2: pass"; true'
 		'r["signals_sent"][0]["signal"] == "USR1" and r["signals_sent"][0]["processes"] == 1'
 	assert_no_leftovers
 }
+
+@test "every way a run stops: the report's cause is ctxrun's last line, so -q loses nothing" {
+	# Each case: ctxrun's arguments; its last line of stderr (without
+	# "ctxrun: NAME: ") must be the report's cause, and with -q the
+	# report says the same.
+	cases=(
+		"-- true"
+		"-- false"
+		"-t 0.2 -- sleep $U"
+		"-t 0.2 --on-timeout true -- sleep $U"
+		"--idle-timeout 0.2 -- sleep $U"
+		"-- sh -c '\"\$CTXRUN\" cancel --cause enough; sleep $U'"
+		"-- no-such-command-$U"
+		"-r 1 --retry-delay 1ms -- false"
+		"-t 2 -r 3 --retry-delay 5s -- false"
+		"-r 2 --retry-delay 1ms -- sh -c '\"\$CTXRUN\" retry --never --cause no; exit 1'"
+		"-r 1 --retry-delay 1ms --attempt-timeout 0.2 -- sleep $U"
+		"-t 0.3 -r 5 --retry-delay 1ms --attempt-timeout 1 -- sleep $U"
+		"-- sh -c 'sleep $U & exit 4'"
+	)
+	for c in "${cases[@]}"; do
+		rm -f "$T/r" "$T/rq"
+		eval "\"\$CTXRUN\" --report \"\$T/r\" $c" 2>"$T/err" </dev/null || true
+		eval "\"\$CTXRUN\" -q --report \"\$T/rq\" $c" 2>"$T/errq" </dev/null || true
+		last=$(grep '^ctxrun: ' "$T/err" | tail -1)
+		python3 - "$T/r" "$T/rq" "$last" "$c" <<-'EOF' || fail "case: $c"
+		import json, sys
+		r, rq = (json.loads(open(f).read().splitlines()[-1]) for f in sys.argv[1:3])
+		last, case = sys.argv[3], sys.argv[4]
+		# ctxrun's own failures are not named after the context.
+		said = lambda c: c is not None and last in ("ctxrun: " + c,
+		    "ctxrun: %s: %s" % (r["name"], c))
+		assert said(r["cause"]) if last else r["cause"] is None, (case, r["cause"], last)
+		assert rq["cause"] == r["cause"], (case, "-q", rq["cause"], r["cause"])
+		EOF
+		[ ! -s "$T/errq" ] || [ "$(grep -c '' "$T/errq")" -le 1 ] || fail "-q said: $(cat "$T/errq")"
+	done
+	assert_no_leftovers
+}
