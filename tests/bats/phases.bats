@@ -49,7 +49,7 @@ term_when() {
 }
 
 @test "ctxrun cancel in the grace after an attempt timed out: no further attempt" {
-	run sh -c '"$CTXRUN" -v -r 3 --attempt-timeout 0.3 --retry-delay 1ms -k 5 -- sh -c "
+	run sh -c '"$CTXRUN" -v -r 3 --attempt-timeout 0.3 --retry-delay 1ms -k 2 -- sh -c "
 		echo x >> $T/n
 		trap \"\" TERM
 		until grep -q \"sent TERM\" $T/err; do sleep 0.01; done
