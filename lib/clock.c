@@ -112,9 +112,27 @@ time_add(int64_t a, int64_t b)
 }
 
 int64_t
-deadline_after(int64_t base, int64_t d)
+latest_deadline(int64_t wall_to_mono)
 {
-	int64_t t = time_add(base, d);
+	int64_t t = time_add(CTX_LATEST, wall_to_mono);
 
 	return t >= CTX_LATEST ? CTX_LATEST : t;
+}
+
+int64_t
+deadline_cap(int64_t t, int64_t wall_to_mono)
+{
+	int64_t latest = latest_deadline(wall_to_mono);
+
+	return t == CTX_NEVER ? CTX_NEVER : t > latest ? latest : t;
+}
+
+int64_t
+deadline_after(int64_t base, int64_t d)
+{
+	if (d == CTX_NEVER)
+		return CTX_NEVER;
+	int64_t t = time_add(base, d);
+	/* Saturated: still a deadline, the latest. */
+	return deadline_cap(t == CTX_NEVER ? CTX_LATEST : t, mono_now() - wall_now());
 }

@@ -19,8 +19,8 @@
 #include <sys/types.h>
 
 #define CTX_NEVER INT64_MAX
-/* The latest deadline the clock can hold: a deadline too far for it (a
- * valid duration of 290 years) is this one, never "no deadline". */
+/* The longest finite duration or time: a duration too long for the clock
+ * (a valid 292 years) is this one, never CTX_NEVER. */
 #define CTX_LATEST (INT64_MAX - 1)
 /* The most attempts a run may make (--retries at most one less). */
 #define MAX_ATTEMPTS 1000000u
@@ -76,8 +76,17 @@ int64_t mono_now(void);
 int64_t wall_now(void);
 /* Saturating a + b for times. */
 int64_t time_add(int64_t a, int64_t b);
-/* The deadline d after base (d finite): saturating at CTX_LATEST, so that
- * no finite budget becomes CTX_NEVER. */
+/* The latest deadline both clocks can show, given wall_to_mono (now on the
+ * monotonic clock less now on the wall clock): the monotonic instant of the
+ * last instant in range on the wall clock, 2262-04-11T23:47:16.854Z.  A
+ * deadline too far for the clocks is this one, never "no deadline", so
+ * that `remaining`, `deadline`, `show` and the report agree. */
+int64_t latest_deadline(int64_t wall_to_mono);
+/* A deadline t (on the monotonic clock), no later than latest_deadline();
+ * CTX_NEVER stays CTX_NEVER. */
+int64_t deadline_cap(int64_t t, int64_t wall_to_mono);
+/* The deadline d after base (d finite, base now or before): saturating at
+ * latest_deadline() for the clocks now. */
 int64_t deadline_after(int64_t base, int64_t d);
 
 /* ---- context.c: the context tree --------------------------------------- */

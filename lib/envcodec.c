@@ -258,8 +258,8 @@ finish_level(const char *var, struct level *l, struct ctx *c,
 		 * too far for the clock: the latest it holds, still one. */
 		if (c->deadline < 0)
 			c->deadline = 0;
-		if (c->deadline >= CTX_LATEST)
-			c->deadline = CTX_LATEST;
+		c->deadline = deadline_cap(c->deadline == CTX_NEVER ? CTX_LATEST :
+		    c->deadline, wall_to_mono);
 	}
 	return 0;
 }

@@ -82,6 +82,8 @@ parse_at_epoch(const char *s, int64_t *out, ctx_err *err)
 	}
 	if (before)
 		*out = -*out < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : -*out;
+	else if (*out > CTX_LATEST)
+		*out = CTX_LATEST;	/* an instant, never CTX_NEVER's value */
 	return 0;
 }
 
@@ -133,12 +135,15 @@ parse_instant(const char *s, int64_t *out, ctx_err *err)
 
 	int64_t secs = days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec -
 	    sign * (oh * 3600 + om * 60);
-	if (secs > INT64_MAX / NS_PER_SEC - 1)
-		return ctx_fail(err, "'%s': too far in the future (after 2262)", s);
 	/* Before 1677 nanoseconds since the epoch no longer fit: every such
-	 * instant is the earliest that does, as past as any. */
+	 * instant is the earliest that does, as past as any; after
+	 * 2262-04-11T23:47:16.854775807Z they do not either, and that is
+	 * refused, as for @EPOCH (that last nanosecond is the one before:
+	 * an instant, never CTX_NEVER's value). */
 	__int128 ns = (__int128)secs * NS_PER_SEC + frac * (NS_PER_SEC / scale);
-	*out = ns < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : (int64_t)ns;
+	if (ns > INT64_MAX)
+		return ctx_fail(err, "'%s': too far in the future (after 2262)", s);
+	*out = ns < CTX_INSTANT_MIN ? CTX_INSTANT_MIN : ns > CTX_LATEST ? CTX_LATEST : (int64_t)ns;
 	return 0;
 syntax:
 	return ctx_fail(err, "'%s': expected RFC 3339 (2026-11-25T08:00:00Z) or @EPOCH", s);

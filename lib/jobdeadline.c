@@ -56,18 +56,21 @@ job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
 			return ctx_fail(err, "CI_JOB_TIMEOUT is set, but not CI_JOB_STARTED_AT "
 			    "(the start it counts from)");
 		/* RFC 3339 only: GitLab writes it so, @EPOCH is ctxrun's own. */
+		if (*started != '@' && parse_instant(started, &at, &perr) == -1 &&
+		    strstr(perr.msg, "too far") != NULL)
+			return ctx_fail(err, "CI_JOB_STARTED_AT: %s", perr.msg);
 		if (*started == '@' || parse_instant(started, &at, &perr) == -1)
 			return ctx_fail(err, "CI_JOB_STARTED_AT: '%.40s' is not an RFC 3339 "
 			    "time (2022-01-31T16:47:55Z)", started);
 		/* The end on the wall clock, then on the monotonic one. */
-		jd->deadline = deadline_after(time_add(mono, time_add(at, -wall)), t);
+		jd->deadline = time_add(time_add(mono, time_add(at, -wall)), t);
 	} else if ((end = env_get(envp, "SLURM_JOB_END_TIME")) != NULL) {
 		jd->source = "slurm-job";
 		jd->var = "SLURM_JOB_END_TIME";
 		if (whole_units("SLURM_JOB_END_TIME", end, NS_PER_SEC, "seconds since the epoch",
 		    &at, err) == -1)
 			return -1;
-		jd->deadline = deadline_after(mono, time_add(at, -wall));
+		jd->deadline = time_add(mono, time_add(at, -wall));
 	} else if ((timeout = env_get(envp, "TEST_TIMEOUT")) != NULL &&
 	    env_get(envp, "BUILD_WORKSPACE_DIRECTORY") == NULL) {
 		/* Under `bazel run` (which sets BUILD_WORKSPACE_DIRECTORY) a test
@@ -76,7 +79,7 @@ job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
 		jd->var = "TEST_TIMEOUT";
 		if (whole_units("TEST_TIMEOUT", timeout, NS_PER_SEC, "seconds", &t, err) == -1)
 			return -1;
-		jd->deadline = deadline_after(start, t);
+		jd->deadline = time_add(start, t);
 	} else if ((timeout = env_get(envp, "BUILDKITE_TIMEOUT")) != NULL) {
 		jd->source = "buildkite-job";
 		jd->var = "BUILDKITE_TIMEOUT";
@@ -86,9 +89,12 @@ job_deadline(char *const *envp, int64_t margin, int64_t wall, int64_t mono,
 		if (whole_units("BUILDKITE_TIMEOUT", timeout, 60 * NS_PER_SEC, "minutes",
 		    &t, err) == -1)
 			return -1;
-		jd->deadline = deadline_after(start, t);
+		jd->deadline = time_add(start, t);
 	} else
 		return 0;
-	jd->deadline = time_add(jd->deadline, -margin);
+	/* Too far for the clocks: the latest deadline they show, still one. */
+	if (jd->deadline == CTX_NEVER)
+		jd->deadline = CTX_LATEST;
+	jd->deadline = time_add(deadline_cap(jd->deadline, mono - wall), -margin);
 	return 1;
 }

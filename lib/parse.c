@@ -113,8 +113,9 @@ parse_duration(const char *s, int64_t *out, ctx_err *err)
 			return ctx_fail(err, "'%s': duration out of range", s);
 	}
 	/* Fractions of a nanosecond are dropped, as Go does, but a positive
-	 * duration never becomes 0 ("no timeout"): it is at least 1ns. */
-	*out = total == 0 && nonzero ? 1 : (int64_t)total;
+	 * duration never becomes 0 ("no timeout"): it is at least 1ns; nor
+	 * CTX_NEVER ("none"): the longest is 1ns shorter. */
+	*out = total == 0 && nonzero ? 1 : total == INT64_MAX ? CTX_LATEST : (int64_t)total;
 	return 0;
 }
 
