@@ -153,9 +153,10 @@ int ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err);
 /* Whether c can be handed to argv's program in environment envp (as it
  * will be once ctxrun has applied --env and --unset): no deeper than
  * ctx_from_env accepts, CTXRUN_<depth> within CTX_ENV_STRING_MAX, and the
- * whole of argv and the environment within what execve takes, unless it
- * is too big without the new variables already; with attempts (0: no
- * retries), for the widest of them.  -1 with a reason. */
+ * whole of argv and the environment within what execve takes, counted as
+ * the kernel counts (the program as found in envp's PATH, its #! line),
+ * unless it is too big without the new variables already; with attempts
+ * (0: no retries), for the widest of them.  -1 with a reason (envsize.c). */
 int ctx_env_check(const struct ctx *c, unsigned attempts, char *const *argv,
     char *const *envp, ctx_err *err);
 /* ---- jobdeadline.c: the enclosing CI job's deadline --------------------- */

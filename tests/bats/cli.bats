@@ -205,3 +205,34 @@ bad() {
 	run -125 "$CTXRUN" -d @1x -- true
 	assert_output --partial "expected @[-]SECONDS[.FRACTION] since the epoch"
 }
+
+@test "arguments and environment near execve's limit: what is accepted up front starts, every attempt" {
+	# Padding in variables of 100 kB; the largest total that ctxrun
+	# accepts, found by bisection, must start (not 126, "Argument list too
+	# long"), with a long name, without, and for the last of 100 attempts.
+	python3 - "$CTXRUN" <<-'EOF'
+	import subprocess, sys
+	C = sys.argv[1]
+	def env(n):
+	    e = {"PATH": "/usr/bin:/bin"}
+	    for i in range(0, n, 100000):
+	        e["X%d" % i] = "a" * min(100000, n - i)
+	    return e
+	def status(n, args):
+	    try:
+	        return subprocess.run([C] + args, env=env(n), capture_output=True).returncode
+	    except OSError:
+	        return None     # ctxrun itself could not start
+	for args in (["-n", "x" * 3000, "true"], ["true"], ["-r", "99", "--retry-delay", "1ms",
+	             "--retry-max-delay", "1ms", "sh", "-c", 'test "$CTXRUN_ATTEMPT" = 100']):
+	    lo, hi = 1000000, 2097152
+	    while hi - lo > 1:
+	        mid = (lo + hi) // 2
+	        if status(mid, args) in (125, None):
+	            hi = mid
+	        else:
+	            lo = mid
+	    rc = status(lo, args)
+	    assert rc == 0, (args[0], len(args), lo, rc)
+	EOF
+}
