@@ -223,8 +223,20 @@ attempts(struct sup *s)
 		s->out->attempt = failed.attempt;
 		s->out->attempts = failed.attempts;
 		s->recheck_delay = 0;
-		if (wait_for_attempt(s, time_add(mono_now(), ev.wait)))
+		if (wait_for_attempt(s, time_add(mono_now(), ev.wait))) {
+			/* Cut short by a signal: the line that said a retry was
+			 * coming is not the last, this one is (and the report's
+			 * cause). */
+			if (s->out->cause == DONE_SIGNAL) {
+				char name[16];
+				snprintf(failed.asked.cause, sizeof(failed.asked.cause),
+				    "ctxrun received %s", signal_name(s->out->signal, name,
+				    sizeof(name)));
+				ev.kind = EV_NOT_RETRIED;
+				emit(s, &ev);
+			}
 			return;
+		}
 		if (mono_now() >= s->att.run_deadline) {
 			/* Late (ctxrun was stopped, the machine is loaded): the
 			 * next attempt has no time left; not started. */

@@ -62,6 +62,16 @@ term_when() {
 	assert_no_leftovers
 }
 
+@test "TERM in the wait between attempts: ctxrun dies of it, and its last line and the report say why" {
+	term_when "retrying in" "$CTXRUN" --report "$T/r.jsonl" -r 3 --retry-delay 20s -- sh -c "echo x >> $T/n; exit 1"
+	assert_output "signal SIGTERM"
+	[ "$(wc -l < "$T/n")" -eq 1 ]
+	run tail -1 "$T/err"
+	assert_output "ctxrun: sh: attempt 1/4 failed (exit 1); not retried: ctxrun received TERM"
+	run python3 -c 'import json, sys; print(json.loads(open(sys.argv[1]).read())["cause"])' "$T/r.jsonl"
+	assert_output "attempt 1/4 failed (exit 1); not retried: ctxrun received TERM"
+}
+
 @test "stopped past its deadline while COMMAND exited: the deadline came first, 124 (as GNU says)" {
 	"$CTXRUN" -t 1 -- sh -c "touch $T/started
 		until [ -e $T/stopped ]; do sleep 0.01; done
