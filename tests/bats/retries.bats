@@ -247,7 +247,10 @@ a2: hello"
 		while [ ! -e $T/ready ]; do sleep 0.01; done
 		exit 3
 	EOF
-	run -33 "$CTXRUN" -k 3 -r 1 --retry-delay 10ms -- sh "$T/cmd"
+	# The grace is long: the leftover ends it itself once its cancel is
+	# answered, and a cancel slow to start (the sanitizer build on a
+	# loaded machine) must not find it KILLed.
+	run -33 "$CTXRUN" -k 20 -r 1 --retry-delay 10ms -- sh "$T/cmd"
 	refute_output --partial "retrying"
 	assert_no_leftovers
 }
