@@ -3,7 +3,7 @@
  * the environment, and the rules that make the set of CTXRUN_* variables
  * whole.  An inconsistent set (a level missing, one left over beyond the
  * depth, a depth without its levels or levels without a depth, an attempt's
- * variables missing) is an error that names the variable: never a fresh
+ * variables missing, left over or not the innermost attempt's) is an error that names the variable: never a fresh
  * context that silently drops the enclosing deadline.
  *
  * Not context, and not checked here: CTXRUN_JOB_DEADLINE (a setting), and
@@ -73,11 +73,10 @@ attempt_number(const char *s, unsigned *n)
 }
 
 /*
- * Where a level is an attempt, CTXRUN_ATTEMPT and CTXRUN_ATTEMPTS are
- * there, and say an attempt.  They need not be that level's: the
- * --on-timeout hook of a nested ctxrun with retries gets its own attempt's
- * (its level is not in its context).  Where no level is an attempt, they
- * are not context: the hook's, for it to look at.
+ * CTXRUN_ATTEMPT and CTXRUN_ATTEMPTS are the innermost attempt's level, and
+ * are there exactly when a level is an attempt.  In the --on-timeout
+ * hook's environment (CTXRUN_COMMAND_PID and CTXRUN_CAUSE set) they are
+ * the hook's own attempt, whose level is not in its context.
  */
 static int
 check_attempt(char *const *envp, const struct ctx *chain, ctx_err *err)
@@ -86,20 +85,25 @@ check_attempt(char *const *envp, const struct ctx *chain, ctx_err *err)
 	const struct ctx *level = chain;
 	unsigned a = 0, n = 0;
 
+	if (env_get(envp, "CTXRUN_COMMAND_PID") != NULL && env_get(envp, "CTXRUN_CAUSE") != NULL)
+		return 0;
 	while (level != NULL && level->attempts == 0)
 		level = level->parent;
-	if (level == NULL)
+	if (level == NULL && a_s == NULL && n_s == NULL)
 		return 0;
+	if (level == NULL)
+		return ctx_fail(err, "%s is left over: no level of the context is an attempt",
+		    a_s != NULL ? "CTXRUN_ATTEMPT" : "CTXRUN_ATTEMPTS");
 	if (a_s == NULL || n_s == NULL)
 		return ctx_fail(err, "%s is missing: the context's level %zu is attempt "
 		    "%u/%u", a_s == NULL ? "CTXRUN_ATTEMPT" : "CTXRUN_ATTEMPTS",
 		    ctx_depth(level), level->attempt, level->attempts);
-	if (attempt_number(n_s, &n) == -1)
-		return ctx_fail(err, "CTXRUN_ATTEMPTS: '%.20s' is not a number of attempts "
-		    "from 1 to %u", n_s, MAX_ATTEMPTS);
-	if (attempt_number(a_s, &a) == -1 || a > n)
-		return ctx_fail(err, "CTXRUN_ATTEMPT: '%.20s' is not an attempt from 1 to %u",
-		    a_s, n);
+	if (attempt_number(a_s, &a) == -1 || a != level->attempt)
+		return ctx_fail(err, "CTXRUN_ATTEMPT: '%.20s' is not %u, the attempt of "
+		    "the context's level %zu", a_s, level->attempt, ctx_depth(level));
+	if (attempt_number(n_s, &n) == -1 || n != level->attempts)
+		return ctx_fail(err, "CTXRUN_ATTEMPTS: '%.20s' is not %u, the attempts of "
+		    "the context's level %zu", n_s, level->attempts, ctx_depth(level));
 	return 0;
 }
 

@@ -253,6 +253,19 @@ nest() {
 	assert_equal "$status" 125
 	assert_output --partial "CTXRUN_ATTEMPTS is missing"
 	[ ! -e "$T/started" ]
+	run "$CTXRUN" -r 1 -- sh -c 'CTXRUN_ATTEMPT=2 "$CTXRUN" -- touch "$T/started"'
+	assert_equal "$status" 125
+	assert_output --partial "CTXRUN_ATTEMPT: '2' is not 1"
+	run env -i PATH="$PATH" CTXRUN_ATTEMPT=1 CTXRUN_ATTEMPTS=3 "$CTXRUN" -- touch "$T/started"
+	assert_equal "$status" 125
+	assert_output --partial "CTXRUN_ATTEMPT is left over"
+	[ ! -e "$T/started" ]
+	# In a retried attempt's hook, the attempt is the hook's: a ctxrun
+	# there runs.
+	run -124 "$CTXRUN" -r 1 --retry-delay 1ms --attempt-timeout 0.2 \
+		--on-timeout '"$CTXRUN" -- sh -c "echo hook \$CTXRUN_ATTEMPT"' -- sleep "$U"
+	assert_line "hook 1"
+	assert_line "hook 2"
 	# Everything of the context removed: a context of its own.
 	run "$CTXRUN" -t 30 -- sh -c 'unset CTXRUN_DEPTH CTXRUN_1; "$CTXRUN" show'
 	assert_success

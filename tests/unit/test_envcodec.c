@@ -122,23 +122,30 @@ incomplete_contexts(void)
 	    strstr(err.msg, "CTXRUN_4") != NULL, "depth 4 of 3: %s", err.msg);
 	CHECK(decode_variant(0, "CTXRUN_DEPTH=03", &err) == -1 &&
 	    strstr(err.msg, "CTXRUN_DEPTH") != NULL, "depth 03: %s", err.msg);
-	/* The attempt variables, where a level is an attempt: both, and an
-	 * attempt of the attempts. */
-	CHECK(decode_variant(4, "CTXRUN_ATTEMPT=5", &err) == -1 &&
-	    strstr(err.msg, "CTXRUN_ATTEMPT") != NULL, "attempt 5 of 4: %s", err.msg);
+	/* The attempt variables say the innermost attempt's level. */
+	CHECK(decode_variant(4, "CTXRUN_ATTEMPT=3", &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_ATTEMPT") != NULL, "attempt 3 of level 2/4: %s", err.msg);
+	CHECK(decode_variant(5, "CTXRUN_ATTEMPTS=5", &err) == -1 &&
+	    strstr(err.msg, "CTXRUN_ATTEMPTS") != NULL, "attempts 5 of 2/4: %s", err.msg);
 	CHECK(decode_variant(4, "CTXRUN_ATTEMPT=0", &err) == -1, "attempt 0");
-	CHECK(decode_variant(5, "CTXRUN_ATTEMPTS=4x", &err) == -1 &&
-	    strstr(err.msg, "CTXRUN_ATTEMPTS") != NULL, "attempts 4x: %s", err.msg);
-	CHECK(decode_variant(4, "CTXRUN_ATTEMPT=1", &err) == 0, "a hook's own attempt: %s",
-	    err.msg);
+	CHECK(decode_variant(5, "CTXRUN_ATTEMPTS=4x", &err) == -1, "attempts 4x");
 	/* Not levels: a name with more than digits is not the context's. */
 	CHECK(decode_variant(NWHOLE, "CTXRUN_1X=x", &err) == 0, "CTXRUN_1X: %s", err.msg);
 
-	/* Attempt variables with no level that is an attempt: a hook's. */
+	/* Attempt variables with no level that is an attempt: left over;
+	 * in the hook's environment, the hook's own. */
 	char *lone[] = { "CTXRUN_DEPTH=1", "CTXRUN_1=" LEVEL, "CTXRUN_ATTEMPT=1",
 	    "CTXRUN_ATTEMPTS=2", NULL };
 	struct ctx *got = NULL;
-	CHECK(ctx_from_env(lone, &got, &err) == 0, "a hook's attempt refused: %s", err.msg);
+	CHECK(ctx_from_env(lone, &got, &err) == -1 && strstr(err.msg, "CTXRUN_ATTEMPT"),
+	    "attempt without its level: %s", err.msg);
+	char *bare[] = { "CTXRUN_ATTEMPT=1", NULL };
+	CHECK(ctx_from_env(bare, &got, &err) == -1 && strstr(err.msg, "CTXRUN_ATTEMPT"),
+	    "attempt without a context: %s", err.msg);
+	char *hook[] = { "CTXRUN_DEPTH=1", "CTXRUN_1=" LEVEL, "CTXRUN_ATTEMPT=1",
+	    "CTXRUN_ATTEMPTS=2", "CTXRUN_COMMAND_PID=5", "CTXRUN_CAUSE=deadline exceeded",
+	    NULL };
+	CHECK(ctx_from_env(hook, &got, &err) == 0, "the hook's attempt: %s", err.msg);
 	ctx_free_tree(got);
 }
 
