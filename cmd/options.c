@@ -408,14 +408,42 @@ before_option(struct cmdline *cl, int opt, const char *arg)
 	return false;
 }
 
+/* The option getopt_long refused, named as it was typed (typed: the
+ * argument it was parsing, a cluster like -qZ included), quoted so that a
+ * control byte shows as \ooo. */
 static void __dead2
-bad_option(int opt, char **argv)
+bad_option(int opt, const char *typed)
 {
+	char q[512];
+
+	if (strncmp(typed, "--", 2) == 0 && typed[2] != '\0') {
+		size_t n = strcspn(typed + 2, "=");
+		const struct option *match = NULL;
+		int matches = 0;
+		for (const struct option *o = long_options; o->name != NULL; o++) {
+			if (strncmp(o->name, typed + 2, n) != 0)
+				continue;
+			match = o;
+			if (strlen(o->name) == n) {
+				matches = 1;
+				break;
+			}
+			matches++;
+		}
+		gnu_quote(typed, q, sizeof(q));
+		if (opt == ':')
+			usage_error("option %s needs a value", q);
+		if (matches > 1)
+			usage_error("option %s is ambiguous (see ctxrun --help)", q);
+		if (matches == 1 && typed[2 + n] == '=')
+			usage_error("option %s: --%s takes no value", q, match->name);
+		usage_error("unknown option %s (see ctxrun --help)", q);
+	}
+	char one[3] = { '-', (char)optopt, '\0' };
+	gnu_quote(one, q, sizeof(q));
 	if (opt == ':')
-		usage_error("option '%s' needs a value", argv[optind - 1]);
-	if (optopt)
-		usage_error("unknown option '-%c' (see ctxrun --help)", optopt);
-	usage_error("unknown option '%s' (see ctxrun --help)", argv[optind - 1]);
+		usage_error("option %s needs a value", q);
+	usage_error("unknown option %s (see ctxrun --help)", q);
 }
 
 /* What the options mean together, once all are read. */
@@ -465,8 +493,10 @@ parse_options(int argc, char **argv, int64_t start, struct cmdline *cl)
 	ctxrun_policy(&cl->inv.policy);
 	default_retries(&cl->rp);
 	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:r:wvqh",
-	    long_options, NULL)) != -1) {
+	/* The argument getopt_long parses next: a short option's cluster
+	 * keeps optind where it is until its last letter. */
+	for (int at = optind; (opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:r:wvqh",
+	    long_options, NULL)) != -1; at = optind) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			return 1;
@@ -480,7 +510,7 @@ parse_options(int argc, char **argv, int64_t start, struct cmdline *cl)
 		    !conduct_option(cl, opt, optarg) &&
 		    !retry_option(cl, &seen, opt, optarg) &&
 		    !before_option(cl, opt, optarg))
-			bad_option(opt, argv);
+			bad_option(opt, at < argc ? argv[at] : "");
 	}
 	check_options(cl, &seen, argc, argv);
 	return 0;

@@ -16,9 +16,13 @@
 static bool
 one_flag(int argc, char **argv, const char *flag)
 {
-	if (argc > 2 || (argc == 2 && strcmp(argv[1], flag) != 0))
-		usage_error("%s: unexpected argument '%s' (usage: ctxrun %s [%s])",
-		    argv[0], argv[argc == 2 ? 1 : 2], argv[0], flag);
+	char q[512];
+
+	if (argc > 2 || (argc == 2 && strcmp(argv[1], flag) != 0)) {
+		gnu_quote(argv[argc == 2 ? 1 : 2], q, sizeof(q));
+		usage_error("%s: unexpected argument %s (usage: ctxrun %s [%s])",
+		    argv[0], q, argv[0], flag);
+	}
 	return argc == 2;
 }
 
@@ -223,9 +227,12 @@ cmd_cancel(int argc, char **argv)
 			if (errstr != NULL)
 				usage_error("cancel: --status: '%s' is %s (0 to 255)",
 				    argv[i], errstr);
-		} else
-			usage_error("cancel: unexpected argument '%s' (usage: ctxrun "
-			    "cancel [--cause TEXT] [--status N])", argv[i]);
+		} else {
+			char q[512];
+			gnu_quote(argv[i], q, sizeof(q));
+			usage_error("cancel: unexpected argument %s (usage: ctxrun "
+			    "cancel [--cause TEXT] [--status N])", q);
+		}
 	}
 	struct ctx *c = inherited(argv[0]);
 	if (c == NULL) {
@@ -267,9 +274,12 @@ cmd_retry(int argc, char **argv)
 				usage_error("retry: --cause: longer than %zu bytes",
 				    sizeof(m.cause) - 1);
 			strlcpy(m.cause, argv[i], sizeof(m.cause));
-		} else
-			usage_error("retry: unexpected argument '%s' (usage: ctxrun retry "
-			    "--never [--cause TEXT] | --after DURATION)", argv[i]);
+		} else {
+			char q[512];
+			gnu_quote(argv[i], q, sizeof(q));
+			usage_error("retry: unexpected argument %s (usage: ctxrun retry "
+			    "--never [--cause TEXT] | --after DURATION)", q);
+		}
 	}
 	if (m.kind == ASK_CANCEL)
 		usage_error("retry: --never or --after DURATION (usage: ctxrun retry "

@@ -73,6 +73,27 @@ bad() {
 	assert_output "ctxrun: option '--timeout' needs a value"
 }
 
+@test "a bad option is named as it was typed, never a letter made up nor a control byte" {
+	says() {
+		local want=$1
+		shift
+		run -125 "$CTXRUN" "$@" -- touch "$T/started"
+		assert_output "ctxrun: $want"
+	}
+	says "option '--wait=3': --wait takes no value" --wait=3
+	says "option '--preserve-status=x': --preserve-status takes no value" --preserve-status=x
+	says "option '--verb=1': --verbose takes no value" --verb=1
+	says "option '--re' is ambiguous (see ctxrun --help)" --re
+	says "unknown option '--frob=1' (see ctxrun --help)" --frob=1
+	says "unknown option '--\\001' (see ctxrun --help)" $'--\x01'
+	says "unknown option '-Z' (see ctxrun --help)" -qZ
+	says "unknown option '-Z' (see ctxrun --help)" --verbose -Zq
+	says "unknown option '-\\033' (see ctxrun --help)" $'-\x1b'
+	[ ! -e "$T/started" ]
+	run -125 "$CTXRUN" remaining $'\x01'
+	assert_output "ctxrun: remaining: unexpected argument '\\001' (usage: ctxrun remaining [--ms])"
+}
+
 @test "a missing command is refused with 125" {
 	run "$CTXRUN" -t 5
 	assert_failure 125
