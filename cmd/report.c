@@ -149,6 +149,10 @@ report_event(struct report *r, const struct event *ev)
 		r->hook_end = now;
 		r->hook = ev->failed->hook;
 		break;
+	case EV_HOOK_FAILED:
+		r->hook_start = r->hook_end = ev->at != 0 ? ev->at : now;
+		r->hook = (struct hook_result){ .ran = true, .error = ev->err };
+		break;
 	case EV_TREE_UNREADABLE:
 	case EV_OUTPUT_FAILED:
 		break;
@@ -248,7 +252,8 @@ signals(struct json *j, const struct report *r)
 }
 
 /* The --on-timeout hook that ran last (null if none did): when, for how
- * long, how it ended, and whether its limit killed it. */
+ * long, how it ended, whether its limit killed it, and why it could not
+ * start (null: it did). */
 static void
 hook(struct json *j, const struct report *r)
 {
@@ -260,7 +265,9 @@ hook(struct json *j, const struct report *r)
 	instant(j, r, r->hook_start);
 	json_raw(j, ",\"duration\":");
 	seconds(j, (r->hook_end ? r->hook_end : mono_now()) - r->hook_start);
-	if (r->hook.killed || r->hook.cut_by != 0)
+	if (r->hook.error != 0)
+		json_raw(j, ",\"exit_status\":null,\"signal\":null");
+	else if (r->hook.killed || r->hook.cut_by != 0)
 		json_raw(j, ",\"exit_status\":null,\"signal\":\"KILL\"");
 	else if (r->hook.code == CLD_EXITED)
 		json_printf(j, ",\"exit_status\":%d,\"signal\":null", r->hook.status);
@@ -268,7 +275,9 @@ hook(struct json *j, const struct report *r)
 		json_raw(j, ",\"exit_status\":null,\"signal\":");
 		signal_or_null(j, r->hook.status);
 	}
-	json_printf(j, ",\"killed_at_limit\":%s}", r->hook.killed ? "true" : "false");
+	json_printf(j, ",\"killed_at_limit\":%s,\"error\":", r->hook.killed ? "true" : "false");
+	json_string(j, r->hook.error != 0 ? strerror(r->hook.error) : NULL);
+	json_raw(j, "}");
 }
 
 static void

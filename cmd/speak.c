@@ -254,6 +254,13 @@ say_hook_ended(struct speaker *sp, const struct event *ev)
 }
 
 static void
+say_hook_failed(struct speaker *sp, const struct event *ev)
+{
+	speak_line(sp, "the --on-timeout hook could not start: /bin/sh: %s",
+	    strerror(ev->err));
+}
+
+static void
 say_hook_started(struct speaker *sp, const struct event *ev)
 {
 	char d[40];
@@ -356,6 +363,7 @@ static const struct event_line event_lines[] = {
 	[EV_NOT_RETRIED] = { UNLESS_QUIET, say_attempt_failed, NULL },
 	[EV_NO_ATTEMPTS_LEFT] = { UNLESS_QUIET, say_attempt_failed, NULL },
 	[EV_HOOK_ENDED] = { UNLESS_QUIET, say_hook_ended, NULL },
+	[EV_HOOK_FAILED] = { ALWAYS, say_hook_failed, NULL },
 	[EV_HOOK_STARTED] = { IF_VERBOSE, say_hook_started, NULL },
 	[EV_WARNED] = { IF_VERBOSE, say_warned, NULL },
 	[EV_SIGNALLED] = { IF_VERBOSE, say_signalled, say_gnu_sending },

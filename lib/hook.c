@@ -36,8 +36,8 @@ collect_pid(struct proc *p, void *arg)
 }
 
 /*
- * --on-timeout: sh -c HOOK, started before the first signal so that it sees
- * the tree as the deadline found it.  It is not of the tree: the sweeps
+ * --on-timeout: /bin/sh -c HOOK, started before the first signal so that it
+ * sees the tree as the deadline found it.  It is not of the tree: the sweeps
  * leave it (and what it starts) alone, its output goes to ctxrun's stderr,
  * and a ctxrun it runs is not nested in this context.  -1 if it could not
  * start (the first signal goes out at once).
@@ -63,6 +63,8 @@ start_hook(struct sup *s)
 		.stdin_fd = null,
 		.stdout_fd = STDERR_FILENO,
 		.stderr_fd = -1,
+		/* Not a sh found on a PATH that COMMAND's environment chose. */
+		.program = "/bin/sh",
 	};
 	/* Nested, the limit is at most the grace (cmd/main.c). */
 	int64_t limit = s->r->on_timeout_limit;
@@ -72,8 +74,15 @@ start_hook(struct sup *s)
 	unexport_hook(s);
 	if (null >= 0)
 		close(null);
-	if (pid < 0)
+	if (pid < 0) {
+		/* Said, and in the report; the first signal goes out now. */
+		s->out->hook.ran = true;
+		s->out->hook.error = err != 0 ? err : errno;
+		struct event ev = { .kind = EV_HOOK_FAILED, .err = s->out->hook.error,
+		    .at = s->hook.start };
+		emit(s, &ev);
 		return -1;
+	}
 	s->hook.pid = pid;
 	s->hook.running = true;
 	s->sweep.outside = pid;

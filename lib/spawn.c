@@ -65,6 +65,7 @@ exec_command(char *const argv[], char *found, size_t len)
 pid_t
 spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 {
+	extern char **environ;
 	volatile int child_errno = 0;
 	pid_t parent = getpid(), pid;
 
@@ -95,7 +96,10 @@ spawn_command(char *const argv[], const struct spawn_attr *a, int *exec_errno)
 		if (a->nofile != NULL)
 			setrlimit(RLIMIT_NOFILE, a->nofile);
 		sigprocmask(SIG_SETMASK, a->child_mask, NULL);
-		exec_command(argv, a->exec_path, a->exec_path_len);
+		if (a->program != NULL)
+			execve(a->program, argv, environ);
+		else
+			exec_command(argv, a->exec_path, a->exec_path_len);
 		child_errno = errno ? errno : ENOEXEC;
 		_exit(EXIT_NOT_FOUND);
 	}

@@ -22,6 +22,8 @@ struct spawn_attr {
 	char *exec_path;              /* where COMMAND was found last time, or
 	                               * "": kept here; NULL: plain execvp */
 	size_t exec_path_len;
+	const char *program;          /* this file exactly, no PATH search
+	                               * (the hook's /bin/sh); NULL: argv[0] */
 };
 
 /* Starts argv[0] (PATH search): returns the pid, or -1 with *exec_errno set

@@ -112,6 +112,7 @@ enum event_kind {
 	                         * not: less than `wait` was left at its start */
 	EV_HOOK_STARTED,        /* --on-timeout: the hook runs, for `wait` at most */
 	EV_HOOK_ENDED,          /* ... and ended: failed, or killed at its limit */
+	EV_HOOK_FAILED,         /* --on-timeout: /bin/sh could not start: err */
 	EV_OUTPUT_FAILED,       /* --idle-timeout: a destination failed with err
 	                         * (not a reader gone): output from then on is lost */
 	EV_ATTEMPT_STARTED,     /* COMMAND started: attempt of attempts (1 of 1
@@ -149,6 +150,7 @@ enum run_failure {
  * command_status), and whether its limit killed it. */
 struct hook_result {
 	bool ran, killed;
+	int error;              /* it could not start: errno (ran is true) */
 	int cut_by;             /* killed because this signal was received */
 	int code, status;
 };

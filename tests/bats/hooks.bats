@@ -218,3 +218,27 @@ fine"
 	assert_output "ctxrun: sh: deadline exceeded after 300ms"
 	assert_no_leftovers
 }
+
+@test "the hook is run by /bin/sh, not by a sh found on the PATH that COMMAND's environment chose" {
+	mkdir "$T/evil"
+	printf '#!/bin/sh\ntouch "%s/evil/ran"\nexec /bin/sh "$@"\n' "$T" > "$T/evil/sh"
+	chmod +x "$T/evil/sh"
+	run -124 "$CTXRUN" -e PATH="$T/evil:$PATH" -t 0.2 --on-timeout 'echo hook ran' -- sleep "$U"
+	assert_line "hook ran"
+	[ ! -e "$T/evil/ran" ] || fail "the PATH's sh ran the hook"
+	assert_no_leftovers
+}
+
+@test "a hook that cannot start: one line (even with -q), the report says why, and the kill comes on time" {
+	[ "$(id -u)" = 0 ] || skip "needs root to mount over /bin/sh in a mount namespace of its own"
+	unshare -m true 2>/dev/null || skip "unshare -m is unavailable"
+	start=$EPOCHREALTIME
+	run unshare -m /bin/bash -c 'mount --bind /dev/null "$(readlink -f /bin/sh)" &&
+		exec "$CTXRUN" -q --report "$T/r.jsonl" -t 0.3 -k 5 --on-timeout "echo hook" -- sleep "$U"'
+	assert_equal "$status" 124
+	assert_output "ctxrun: sleep: the --on-timeout hook could not start: /bin/sh: Permission denied"
+	awk -v a="$start" -v b="$EPOCHREALTIME" 'BEGIN { exit !(b - a < 4) }' || fail "the kill came late"
+	run python3 -c 'import json, sys; h = json.loads(open(sys.argv[1]).read())["hook"]; print(h["error"], h["exit_status"], h["signal"])' "$T/r.jsonl"
+	assert_output "Permission denied None None"
+	assert_no_leftovers
+}

@@ -26,8 +26,11 @@ report() {
 	    assert o["schema"] == 1, o
 	    h = o["hook"]
 	    assert h is None or (instant(h["start"]) and isinstance(h["duration"], num) and
-	                         (h["exit_status"] is None) != (h["signal"] is None) and
-	                         isinstance(h["killed_at_limit"], bool)), o
+	                         isinstance(h["killed_at_limit"], bool) and
+	                         (h["exit_status"] is None and h["signal"] is None
+	                          if isinstance(h["error"], str) else
+	                          h["error"] is None and
+	                          (h["exit_status"] is None) != (h["signal"] is None))), o
 	    assert instant(o["start"]) and instant(o["end"]) and o["start"] <= o["end"], o
 	    assert o["deadline"] is None or instant(o["deadline"]), o
 	    assert (o["deadline"] is None) == (o["deadline_owner"] is None), o
