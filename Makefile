@@ -27,7 +27,7 @@ LIB_SRC = lib/clock.c lib/context.c lib/envcodec.c lib/parse.c \
 	lib/nesting.c lib/received.c lib/warn.c lib/ctxenv.c lib/jobdeadline.c \
 	lib/cause.c lib/instant.c lib/gnu.c lib/core.c lib/terminal.c lib/inherit.c lib/envsize.c
 CMD_SRC = cmd/main.c cmd/subcommands.c cmd/timeout.c cmd/speak.c cmd/json.c \
-	cmd/report.c cmd/outcome.c cmd/conclude.c cmd/options.c
+	cmd/report.c cmd/outcome.c cmd/conclude.c cmd/options.c cmd/help.c
 HDRS = lib/ctxrun.h lib/supervise.h lib/gnu.h lib/internal.h lib/sup.h lib/sweep.h \
 	lib/registry.h lib/tree.h lib/spawn.h lib/relay.h lib/signals.h lib/envcodec.h \
 	lib/core.h lib/module.h cmd/cmd.h

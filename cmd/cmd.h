@@ -10,6 +10,8 @@
 
 /* One line "ctxrun: ..." on stderr and exit 125: nothing was started. */
 void __dead2 usage_error(const char *fmt, ...) __printflike(1, 2);
+/* ctxrun --help (help.c). */
+extern const char ctxrun_usage[];
 /* The long name of option val in a getopt_long table, "?" if none. */
 struct option;
 const char *option_name(const struct option *table, int val);

@@ -13,59 +13,6 @@
 #include "../lib/ctxrun.h"
 #include "cmd.h"
 
-static const char usage_text[] =
-    "Usage: ctxrun [OPTION]... [--] COMMAND [ARG]...\n"
-    "       ctxrun remaining [--ms]\n"
-    "       ctxrun deadline [--epoch]\n"
-    "       ctxrun value KEY\n"
-    "       ctxrun show [--json]\n"
-    "       ctxrun cancel [--cause TEXT] [--status N]\n"
-    "       ctxrun retry --never [--cause TEXT] | --after DURATION\n"
-    "       ctxrun timeout [-s SIG] [-k DURATION] [-p] [-f] [-v] DURATION COMMAND [ARG]...\n"
-    "Run COMMAND under a context: when its deadline passes or it is cancelled,\n"
-    "signal the whole process tree, wait, kill what is left, and reap it all.\n"
-    "\n"
-    "  -t, --timeout=DURATION     done DURATION after start (0: no timeout)\n"
-    "  -d, --deadline=TIME        done at TIME (RFC 3339 or @EPOCH[.FRACTION])\n"
-    "  -s, --signal=SIG           first signal sent when done (default TERM)\n"
-    "  -k, --kill-after=DURATION  grace before KILL (default 10s)\n"
-    "  -e, --env=NAME=VALUE       set an environment variable for COMMAND\n"
-    "  -u, --unset=NAME           remove an environment variable\n"
-    "      --value=KEY=VALUE      attach a value to the context\n"
-    "  -n, --name=NAME            the context's name (default: COMMAND's)\n"
-    "  -w, --wait                 when COMMAND exits, let its tree finish\n"
-    "      --preserve-status      when done, exit with COMMAND's status, not 124\n"
-    "      --foreground           keep COMMAND in ctxrun's process group\n"
-    "  -r, --retries=N            up to N more attempts when COMMAND fails\n"
-    "      --attempt-timeout=DURATION  each attempt's own deadline\n"
-    "      --retry-on=LIST        what is retried: statuses, ranges (2-5),\n"
-    "                             timeout, signal, any (default: non-zero but\n"
-    "                             125-127, and timeout)\n"
-    "      --retry-delay=DURATION first wait between attempts (default 1s),\n"
-    "                             doubling up to --retry-max-delay (default 1m)\n"
-    "      --retry-max-delay=DURATION\n"
-    "      --no-retry-jitter      wait exactly that long, not a random 1/2-1\n"
-    "      --replay-stdin         read stdin once; each attempt gets its bytes\n"
-    "      --idle-timeout=DURATION  done when the tree writes nothing to stdout\n"
-    "                             or stderr for DURATION (output is relayed)\n"
-    "      --on-timeout=COMMAND   run sh -c COMMAND when the deadline or the idle\n"
-    "                             timeout passes, before the tree is signalled\n"
-    "      --on-timeout-limit=DURATION  how long the hook may take (default:\n"
-    "                             half the grace period)\n"
-    "      --warn=SIG@DURATION    send SIG to COMMAND DURATION before the deadline\n"
-    "      --job-deadline[=MARGIN]  done MARGIN (default 30s) before the end of\n"
-    "                             the CI job (GitLab, Slurm, Bazel, Buildkite)\n"
-    "      --report=FILE          append a JSON line on the run to FILE\n"
-    "  -v, --verbose              report every signal sent\n"
-    "  -q, --quiet                say nothing when the context ends COMMAND\n"
-    "  -h, --help                 show this help\n"
-    "      --version              show the version\n"
-    "\n"
-    "DURATION: 90, 1.5s, 250ms, 2m, 1h30m, 1d (units ns us ms s m h d).\n"
-    "Exit status: 124 deadline or cancel, 125 ctxrun failed, 126 COMMAND\n"
-    "cannot run, 127 COMMAND not found, else COMMAND's status.\n"
-    "See ctxrun(1) for subcommands, nesting and the environment.\n";
-
 void
 usage_error(const char *fmt, ...)
 {
@@ -498,7 +445,7 @@ parse_options(int argc, char **argv, int64_t start, struct cmdline *cl)
 	for (int at = optind; (opt = getopt_long(argc, argv, "+:t:d:s:k:e:u:n:r:wvqh",
 	    long_options, NULL)) != -1; at = optind) {
 		if (opt == 'h') {
-			fputs(usage_text, stdout);
+			fputs(ctxrun_usage, stdout);
 			return 1;
 		}
 		if (opt == OPT_VERSION) {

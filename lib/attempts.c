@@ -164,6 +164,68 @@ fail:
 	return 1;
 }
 
+/* The wait between attempts was cut short by a signal: the line that said
+ * a retry was coming is not the last, this one is (and the report's
+ * cause). */
+static void
+wait_cut(struct sup *s, struct event *ev, struct outcome *failed)
+{
+	char name[16];
+
+	if (s->out->cause != DONE_SIGNAL)
+		return;
+	snprintf(failed->asked.cause, sizeof(failed->asked.cause), "ctxrun received %s",
+	    signal_name(s->out->signal, name, sizeof(name)));
+	ev->kind = EV_NOT_RETRIED;
+	emit(s, ev);
+}
+
+/* Attempt n ended: whether attempt n + 1 starts, after the wait.  If not,
+ * the line that says why has been said. */
+static bool
+next_attempt(struct sup *s, const struct retry_policy *rp, unsigned n)
+{
+	/* One attempt (-r 0, or --attempt-timeout alone) is no retry. */
+	if (rp == NULL || rp->retries == 0 || !worth_retrying(rp, s->out))
+		return false;
+	struct outcome failed = *s->out;
+	struct event ev = { .kind = EV_RETRYING, .attempt = n,
+	    .attempts = rp->retries + 1, .failed = &failed };
+	/* "Come back in 30 s", from the command: still bounded by the
+	 * deadline and the number of attempts. */
+	ev.wait = failed.asked.after >= 0 ? failed.asked.after : retry_wait(rp, n);
+	if (n > rp->retries)
+		ev.kind = EV_NO_ATTEMPTS_LEFT;
+	else if (failed.asked.never)
+		ev.kind = EV_NOT_RETRIED;
+	/* Never sleep past the deadline, never start an attempt with no time
+	 * left. */
+	else if (time_add(mono_now(), ev.wait) >= s->att.run_deadline)
+		ev.kind = EV_GIVING_UP;
+	emit(s, &ev);
+	if (ev.kind != EV_RETRYING)
+		return false;
+	/* The next attempt starts afresh. */
+	memset(s->out, 0, sizeof(*s->out));
+	s->out->asked.after = -1;
+	s->out->attempt = failed.attempt;
+	s->out->attempts = failed.attempts;
+	s->recheck_delay = 0;
+	if (wait_for_attempt(s, time_add(mono_now(), ev.wait))) {
+		wait_cut(s, &ev, &failed);
+		return false;
+	}
+	if (mono_now() >= s->att.run_deadline) {
+		/* Late (ctxrun was stopped, the machine is loaded): the next
+		 * attempt has no time left; not started. */
+		s->out->cause = DONE_DEADLINE;
+		s->out->command_alive_at_done = true;
+		return false;
+	}
+	s->phase = PHASE_RUNNING;
+	return true;
+}
+
 void
 attempts(struct sup *s)
 {
@@ -189,62 +251,8 @@ attempts(struct sup *s)
 		loop(s);
 		if (s->idle.relaying)
 			drain_relay(s);
-		/* One attempt (-r 0, or --attempt-timeout alone) is no retry. */
-		if (rp == NULL || rp->retries == 0 || !worth_retrying(rp, s->out))
+		if (!next_attempt(s, rp, n))
 			return;
-
-		struct outcome failed = *s->out;
-		struct event ev = { .kind = EV_RETRYING, .attempt = n,
-		    .attempts = rp->retries + 1, .failed = &failed };
-		if (n > rp->retries) {
-			ev.kind = EV_NO_ATTEMPTS_LEFT;
-			emit(s, &ev);
-			return;
-		}
-		if (failed.asked.never) {
-			ev.kind = EV_NOT_RETRIED;
-			emit(s, &ev);
-			return;
-		}
-		/* "Come back in 30 s", from the command: still bounded by the
-		 * deadline and the number of attempts. */
-		ev.wait = failed.asked.after >= 0 ? failed.asked.after : retry_wait(rp, n);
-		/* Never sleep past the deadline, never start an attempt with
-		 * no time left. */
-		if (time_add(mono_now(), ev.wait) >= s->att.run_deadline) {
-			ev.kind = EV_GIVING_UP;
-			emit(s, &ev);
-			return;
-		}
-		emit(s, &ev);
-		/* The next attempt starts afresh. */
-		memset(s->out, 0, sizeof(*s->out));
-		s->out->asked.after = -1;
-		s->out->attempt = failed.attempt;
-		s->out->attempts = failed.attempts;
-		s->recheck_delay = 0;
-		if (wait_for_attempt(s, time_add(mono_now(), ev.wait))) {
-			/* Cut short by a signal: the line that said a retry was
-			 * coming is not the last, this one is (and the report's
-			 * cause). */
-			if (s->out->cause == DONE_SIGNAL) {
-				char name[16];
-				snprintf(failed.asked.cause, sizeof(failed.asked.cause),
-				    "ctxrun received %s", signal_name(s->out->signal, name,
-				    sizeof(name)));
-				ev.kind = EV_NOT_RETRIED;
-				emit(s, &ev);
-			}
-			return;
-		}
-		if (mono_now() >= s->att.run_deadline) {
-			/* Late (ctxrun was stopped, the machine is loaded): the
-			 * next attempt has no time left; not started. */
-			s->out->cause = DONE_DEADLINE;
-			s->out->command_alive_at_done = true;
-			return;
-		}
-		s->phase = PHASE_RUNNING;
 	}
 }
 
