@@ -145,30 +145,20 @@ stress-short: build/ctxrun
 	python3 tests/stress/stress.py --runs 30 --killed 3 --margin 0.5 \
 		--shapes plain,setsid,double,ignore build/ctxrun
 
-# The two passes run side by side, each in two halves: the scenarios mostly
+# The two passes run side by side, each with two workers that take the
+# next file, the largest first (tests/run-bats.sh): the scenarios mostly
 # wait (for a deadline, a grace period, a process to go), and one after the
-# other they took most of the six minutes check may take (two streams kept
-# two cores about half busy).  Each stream marks its processes apart
-# (U_BASE in tests/bats/helper.bash).  The other streams print when they are
-# done.  Started with & the shell ignores INT and QUIT, and so does a make
-# run from a background job; ctxrun would keep them ignored, and the
-# scenarios of Ctrl-C would fail: they are put back.
+# other they took most of the six minutes check may take.  Started with &
+# the shell ignores INT and QUIT, and so does a make run from a background
+# job; ctxrun would keep them ignored, and the scenarios of Ctrl-C would
+# fail: they are put back.
 check: deps-check build/ctxrun build/asan/ctxrun unit fuzz-replay lint-man valgrind
-	@half() { ls $$2 | awk -v h=$$1 'NR % 2 == h'; }; \
-	rel="tests/bats/*.bats"; san="$(SAN_SCENARIOS)"; \
-	BATS_TEST_TIMEOUT=90 U_BASE=500000 CTXRUN=$(CURDIR)/build/asan/ctxrun \
-		env --default-signal=INT,QUIT bats $$(half 0 "$$san") > build/asan-bats-0.log 2>&1 & s0=$$!; \
-	BATS_TEST_TIMEOUT=90 U_BASE=750000 CTXRUN=$(CURDIR)/build/asan/ctxrun \
-		env --default-signal=INT,QUIT bats $$(half 1 "$$san") > build/asan-bats-1.log 2>&1 & s1=$$!; \
-	BATS_TEST_TIMEOUT=60 U_BASE=250000 CTXRUN=$(CURDIR)/build/ctxrun \
-		env --default-signal=INT,QUIT bats --timing $$(half 0 "$$rel") > build/bats-0.log 2>&1 & r0=$$!; \
-	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun \
-		env --default-signal=INT,QUIT bats --timing $$(half 1 "$$rel"); ok=$$?; \
-	wait $$r0 || ok=1; \
-	echo "== the other half of the scenarios:"; cat build/bats-0.log; \
-	wait $$s0 || ok=1; wait $$s1 || ok=1; \
-	echo "== the same scenarios on the sanitizer build:"; \
-	cat build/asan-bats-0.log build/asan-bats-1.log; \
+	@BATS_TEST_TIMEOUT=90 CTXRUN=$(CURDIR)/build/asan/ctxrun env --default-signal=INT,QUIT \
+		sh tests/run-bats.sh asan-bats 2 500000 -- $(SAN_SCENARIOS) > build/asan-bats.log 2>&1 & san=$$!; \
+	BATS_TEST_TIMEOUT=60 CTXRUN=$(CURDIR)/build/ctxrun env --default-signal=INT,QUIT \
+		sh tests/run-bats.sh bats 2 0 --timing -- tests/bats/*.bats; ok=$$?; \
+	wait $$san || ok=1; \
+	echo "== the same scenarios on the sanitizer build:"; cat build/asan-bats.log; \
 	[ $$ok -eq 0 ]
 	$(MAKE) -s stress-short
 

@@ -5,8 +5,11 @@
 load helper
 
 bash_complete() { "$HELPERS/complete.bash" "$@"; }
+# zsh_complete LINE...: zsh's answer to each LINE and TAB, in $T/zsh.N
+# (one zsh for all of them).
 zsh_complete() {
-	zsh -f "$HELPERS/complete.zsh" "$1" | tr -d '\r\a\b' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g'
+	zsh -f "$HELPERS/complete.zsh" "$@" | tr -d '\r\a\b' | sed 's/\x1b\[[0-9;]*[A-Za-z]//g' |
+		awk -v dir="$T" '/^=== [0-9]+$/ { f = dir "/zsh." $2; next } f { print > f }'
 }
 fish_complete() {
 	# A home of its own: no user configuration, but fish's own completions.
@@ -77,38 +80,55 @@ fish_complete() {
 }
 
 @test "zsh: options, values, subcommands, then the command and its arguments" {
-	run zsh_complete 'ctxrun --ti'
-	assert_output --partial "ctxrun --timeout="
-	run zsh_complete 'ctxrun -s TE'
-	assert_output --partial "ctxrun -s TERM"
-	run zsh_complete 'ctxrun rem'
-	assert_output --partial "remaining  -- print the time left"
-	run zsh_complete 'ctxrun show --j'
-	assert_output --partial "ctxrun show --json"
-	run zsh_complete 'ctxrun remaining --'
-	assert_output --partial "ctxrun remaining --ms"
-	run zsh_complete 'ctxrun -- ls --al'
-	assert_output --partial "--almost-all"
-	run zsh_complete 'ctxrun -t 5 ls --al'
-	assert_output --partial "--almost-all"
-	run zsh_complete 'ctxrun --retry-d'
-	assert_output --partial "ctxrun --retry-delay="
-	run zsh_complete 'ctxrun --idle'
-	assert_output --partial "ctxrun --idle-timeout="
-	run zsh_complete 'ctxrun --on-timeout-l'
-	assert_output --partial "ctxrun --on-timeout-limit="
-	run zsh_complete 'ctxrun --job-d'
-	assert_output --partial "ctxrun --job-deadline"
-	run zsh_complete 'ctxrun --job-deadline=10s ls --al'
-	assert_output --partial "--almost-all"
-	run zsh_complete 'ctxrun retry --n'
-	assert_output --partial "ctxrun retry --never"
-	run zsh_complete 'ctxrun timeout --ver'
-	assert_output --partial "--verbose  -- report each signal sent"
-	run zsh_complete 'ctxrun timeout -k 1 5 ls --al'
-	assert_output --partial "--almost-all"
 	touch "$T/report.jsonl"
-	run zsh_complete "ctxrun --report=$T/repo"
+	zsh_complete \
+		'ctxrun --ti' \
+		'ctxrun -s TE' \
+		'ctxrun rem' \
+		'ctxrun show --j' \
+		'ctxrun remaining --' \
+		'ctxrun -- ls --al' \
+		'ctxrun -t 5 ls --al' \
+		'ctxrun --retry-d' \
+		'ctxrun --idle' \
+		'ctxrun --on-timeout-l' \
+		'ctxrun --job-d' \
+		'ctxrun --job-deadline=10s ls --al' \
+		'ctxrun retry --n' \
+		'ctxrun timeout --ver' \
+		'ctxrun timeout -k 1 5 ls --al' \
+		"ctxrun --report=$T/repo"
+	run cat "$T/zsh.1"
+	assert_output --partial "ctxrun --timeout="
+	run cat "$T/zsh.2"
+	assert_output --partial "ctxrun -s TERM"
+	run cat "$T/zsh.3"
+	assert_output --partial "remaining  -- print the time left"
+	run cat "$T/zsh.4"
+	assert_output --partial "ctxrun show --json"
+	run cat "$T/zsh.5"
+	assert_output --partial "ctxrun remaining --ms"
+	run cat "$T/zsh.6"
+	assert_output --partial "--almost-all"
+	run cat "$T/zsh.7"
+	assert_output --partial "--almost-all"
+	run cat "$T/zsh.8"
+	assert_output --partial "ctxrun --retry-delay="
+	run cat "$T/zsh.9"
+	assert_output --partial "ctxrun --idle-timeout="
+	run cat "$T/zsh.10"
+	assert_output --partial "ctxrun --on-timeout-limit="
+	run cat "$T/zsh.11"
+	assert_output --partial "ctxrun --job-deadline"
+	run cat "$T/zsh.12"
+	assert_output --partial "--almost-all"
+	run cat "$T/zsh.13"
+	assert_output --partial "ctxrun retry --never"
+	run cat "$T/zsh.14"
+	assert_output --partial "--verbose  -- report each signal sent"
+	run cat "$T/zsh.15"
+	assert_output --partial "--almost-all"
+	run cat "$T/zsh.16"
 	assert_output --partial "ctxrun --report=$T/report.jsonl"
 }
 
