@@ -34,6 +34,7 @@ struct pass {
 	pid_t *seen;
 	size_t nseen, capseen;
 	size_t added;
+	pid_t horizon;          /* the newest PID before the first signal */
 	struct proc burst[BURST];
 	size_t nburst;
 	struct event *ev;
@@ -66,6 +67,11 @@ remember(struct pass *ps, pid_t pid)
 static void
 flush_burst(struct pass *ps)
 {
+	/* The newest PID before the first signal goes out: what is born
+	 * later is the tree's answer to it, not the tree it was for. */
+	if (ps->horizon == 0 && ps->nburst > 0 && ps->sig != 0 &&
+	    ps->s->tree->last_pid != NULL)
+		ps->horizon = ps->s->tree->last_pid();
 	for (size_t i = 0; i < ps->nburst; i++) {
 		struct proc *p = &ps->burst[i];
 		if (ps->sig != 0 && ps->s->tree->signal(p, ps->sig) == 0) {
@@ -114,6 +120,12 @@ visit_first(struct proc *p, void *arg)
 	if (p->pid == ps->s->outside ||
 	    (ps->s->outside_pgrp != 0 && p->pgrp == ps->s->outside_pgrp))
 		return false;	/* the hook and what it started */
+	/* Born after the first signal went out: the tree's answer to it (a
+	 * TERM handler's cleanup, its ctxrun cancel), not the tree it was
+	 * for; KILL at the end of the grace still finds it.  Once PIDs wrap,
+	 * the newborn look old, and are signalled. */
+	if (ps->horizon > 0 && p->pid > ps->horizon && !seen(ps, p->pid))
+		return false;
 
 	/* A nested ctxrun's subtree is its own to tell.  For a terminal's
 	 * signal it was told, or got it from the terminal itself. */

@@ -311,6 +311,22 @@ tree_empty(void)
 	    errno != ECHILD);
 }
 
+static pid_t
+tree_last_pid(void)
+{
+	char buf[24];
+	int fd = open("/proc/sys/kernel/ns_last_pid", O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	long v = strtol(buf, NULL, 10);
+	return v > 0 && v < INT32_MAX ? (pid_t)v : 0;
+}
+
 const struct tree_ops tree_proc = {
 	.name = "proc",
 	.usable = tree_proc_usable,
@@ -318,4 +334,5 @@ const struct tree_ops tree_proc = {
 	.signal = tree_signal,
 	.contains = tree_contains,
 	.empty = tree_empty,
+	.last_pid = tree_last_pid,
 };

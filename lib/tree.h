@@ -44,6 +44,10 @@ struct tree_ops {
 	bool (*contains)(pid_t self, pid_t pid);
 	/* Whether nothing of the tree is left to reap. */
 	bool (*empty)(void);
+	/* The newest process so far, by its PID (PIDs are handed out in
+	 * order until they wrap): a process with a greater one was born
+	 * after this call.  0 when unknown. */
+	pid_t (*last_pid)(void);
 };
 
 /* The first implementation: /proc/PID/task/TID/children, from ctxrun, the

@@ -107,3 +107,16 @@ load helper
 	assert_line --partial "sent KILL to"
 	assert_no_leftovers
 }
+
+@test "what a TERM handler starts is not TERMed with the tree: the cleanup runs in the grace" {
+	# 200 processes make the first signal's sweep walk long enough that
+	# it walks again after the handler has started its cleanup.  The
+	# cleanup is born after the signal: not of the tree it was for.
+	run -0 "$CTXRUN" -k 20 -- sh -c "
+		trap 'sh -c \"sleep 0.3; echo cleanup done >> $T/log\"; exit 0' TERM
+		for i in \$(seq 200); do sleep $U & done
+		\"\$CTXRUN\" cancel --status 0
+		wait"
+	[ "$(cat "$T/log" 2>/dev/null)" = "cleanup done" ] || fail "the cleanup was cut short"
+	assert_no_leftovers
+}
