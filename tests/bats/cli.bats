@@ -230,7 +230,7 @@ bad() {
 @test "arguments and environment near execve's limit: what is accepted up front starts, every attempt" {
 	# Padding in variables of 100 kB; the largest total that ctxrun
 	# accepts, found by bisection, must start (not 126, "Argument list too
-	# long"), with a long name, without, and for the last of 100 attempts.
+	# long"), with a long name, without, and for the last of 10 attempts.
 	python3 - "$CTXRUN" <<-'EOF'
 	import subprocess, sys
 	C = sys.argv[1]
@@ -244,9 +244,9 @@ bad() {
 	        return subprocess.run([C] + args, env=env(n), capture_output=True).returncode
 	    except OSError:
 	        return None     # ctxrun itself could not start
-	for args in (["-n", "x" * 3000, "true"], ["true"], ["-r", "99", "--retry-delay", "1ms",
-	             "--retry-max-delay", "1ms", "sh", "-c", 'test "$CTXRUN_ATTEMPT" = 100']):
-	    lo, hi = 1000000, 2097152
+	for args in (["-n", "x" * 3000, "true"], ["true"], ["-r", "9", "--retry-delay", "1ms",
+	             "--retry-max-delay", "1ms", "sh", "-c", 'test "$CTXRUN_ATTEMPT" = 10']):
+	    lo, hi = 2000000, 2097152
 	    while hi - lo > 1:
 	        mid = (lo + hi) // 2
 	        if status(mid, args) in (125, None):
