@@ -83,6 +83,27 @@ pkill -KILL -f "sleep 5$tag" || true
 row "8-deep nest, deadline to all reaped (us)" "$c_nest" "$t_nest" "$(ratio "$c_nest" "$t_nest")" "<= 1.00"
 row "8-deep nest, survivors after $NEST_RUNS+$NEST_RUNS runs" "$nest_surv" "(both)" "" "0"
 
+# 6b: the same nest through shells that do not exec (sh -c 'ctxrun ...; :'):
+# every level is a ctxrun in its own shell, and ends its own subtree.
+# GNU's outer timeout kills one shell and exits: the levels below it
+# survive (counted).
+lvl=$(mktemp)
+cat > "$lvl" <<-EOS
+	n=\$1; shift
+	if [ "\$n" -gt 0 ]; then "\$@" sh "$lvl" \$((n - 1)) "\$@"; else sleep 5$tag; fi
+	:
+EOS
+set -- $("$TIMEIT" "$NEST_RUNS" $CTXRUN -q -t 0.3 -- sh "$lvl" 7 $CTXRUN -q -- \
+	--- timeout 0.3 sh "$lvl" 7 timeout 100)
+c_shnest=$(($1 - 300000)) t_shnest=$(($8 - 300000))
+sleep 0.2
+shnest_surv=$(pgrep -c -f "sleep 5$tag" || true)
+pkill -KILL -f "sleep 5$tag" || true
+pkill -KILL -f "timeout 100 sh $lvl" || true
+rm -f "$lvl"
+row "8-deep nest of shells, deadline to exit (us)" "$c_shnest" "$t_shnest" "$(ratio "$c_shnest" "$t_shnest")" "<= 1.00"
+row "8-deep nest of shells, survivors after $NEST_RUNS+$NEST_RUNS runs" "$shnest_surv" "(both)" "" "0"
+
 # 7: retries, against Debian's retry(1): 50 attempts of false, no delay.
 set -- $("$TIMEIT" 30 "$CTXRUN" -q -r 49 --retry-delay 0 -- false --- retry -t 50 -d 0 -- false 2>/dev/null)
 row "50 attempts of false, no delay (us)" "$1" "$8" "$(ratio "$1" "$8")" "<= 0.80 (retry(1))"
