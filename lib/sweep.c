@@ -35,6 +35,7 @@ struct pass {
 	size_t nseen, capseen;
 	size_t added;
 	pid_t horizon;          /* the newest PID before the first signal */
+	pid_t upto;             /* ... and when this pass began; 0: unknown */
 	struct proc burst[BURST];
 	size_t nburst;
 	struct event *ev;
@@ -111,6 +112,23 @@ tell_nested(struct pass *ps, struct peer *n)
 	return true;
 }
 
+/*
+ * Whether pid was handed out after the first signal went out: PIDs come in
+ * order, from after the newest one up, wrapping at pid_max, so those
+ * handed out since are the ones after `horizon` up to `upto` (the newest
+ * when this pass began), around the wrap if there was one.  Outside that
+ * span, a process is older (or born while this pass walks: signalled).
+ */
+static bool
+born_after(const struct pass *ps, pid_t pid)
+{
+	if (ps->horizon <= 0 || ps->upto <= 0 || ps->upto == ps->horizon)
+		return false;
+	if (ps->upto > ps->horizon)
+		return pid > ps->horizon && pid <= ps->upto;
+	return pid > ps->horizon || pid <= ps->upto;
+}
+
 static bool
 visit_first(struct proc *p, void *arg)
 {
@@ -122,9 +140,8 @@ visit_first(struct proc *p, void *arg)
 		return false;	/* the hook and what it started */
 	/* Born after the first signal went out: the tree's answer to it (a
 	 * TERM handler's cleanup, its ctxrun cancel), not the tree it was
-	 * for; KILL at the end of the grace still finds it.  Once PIDs wrap,
-	 * the newborn look old, and are signalled. */
-	if (ps->horizon > 0 && p->pid > ps->horizon && !seen(ps, p->pid))
+	 * for; KILL at the end of the grace still finds it. */
+	if (born_after(ps, p->pid) && !seen(ps, p->pid))
 		return false;
 
 	/* A nested ctxrun's subtree is its own to tell.  For a terminal's
@@ -172,6 +189,9 @@ walk_passes(struct pass *ps)
 
 	do {
 		ps->added = 0;
+		/* Only passes after the first signal tell the newborn apart. */
+		ps->upto = ps->horizon > 0 && ps->s->tree->last_pid != NULL ?
+		    ps->s->tree->last_pid() : 0;
 		int rc = ps->s->tree->walk(ps->s->self, visit_first, ps);
 		flush_burst(ps);
 		if (rc == -1) {

@@ -120,3 +120,22 @@ load helper
 	[ "$(cat "$T/log" 2>/dev/null)" = "cleanup done" ] || fail "the cleanup was cut short"
 	assert_no_leftovers
 }
+
+@test "after PIDs wrap, the tree from before the signal still gets it, and a handler's cleanup still does not" {
+	[ "$(id -u)" = 0 ] || skip "needs root to set ns_last_pid in a PID namespace of its own"
+	unshare --pid --fork --mount-proc true 2>/dev/null || skip "unshare --pid is unavailable"
+	# In a PID namespace of its own, the next PIDs are set by hand: the
+	# tree is born near pid_max, then PIDs wrap before the first signal.
+	run unshare --pid --fork --mount-proc sh -c "
+		echo 32000 > /proc/sys/kernel/ns_last_pid
+		exec \"\$CTXRUN\" -v -k 20 -- sh -c '
+			trap \"sh -c \\\"sleep 0.3; echo cleanup done >> $T/log\\\"; exit 0\" TERM
+			for i in \$(seq 300); do sleep $U & done
+			echo 100 > /proc/sys/kernel/ns_last_pid
+			\"\$CTXRUN\" cancel --status 0
+			wait'"
+	assert_success
+	refute_output --partial "sent KILL"
+	[ "$(cat "$T/log" 2>/dev/null)" = "cleanup done" ] || fail "the cleanup was cut short"
+	assert_no_leftovers
+}
