@@ -32,7 +32,7 @@ HDRS = lib/ctxrun.h lib/supervise.h lib/gnu.h lib/internal.h lib/sup.h lib/sweep
 	lib/registry.h lib/tree.h lib/spawn.h lib/relay.h lib/signals.h lib/envcodec.h \
 	lib/core.h lib/module.h cmd/cmd.h
 UNIT_TESTS = tests/unit/test_parse tests/unit/test_context tests/unit/test_envcodec \
-	tests/unit/test_jobdeadline tests/unit/test_core
+	tests/unit/test_jobdeadline tests/unit/test_core tests/unit/test_sweep
 FUZZ_TARGETS = duration instant signal value context
 FUZZ_LIB = lib/parse.c lib/instant.c lib/gnu.c lib/clock.c lib/context.c lib/envcodec.c lib/inherit.c
 FUZZ_SECONDS ?= 120

@@ -35,7 +35,6 @@ struct pass {
 	size_t nseen, capseen;
 	size_t added;
 	pid_t horizon;          /* the newest PID before the first signal */
-	pid_t upto;             /* ... and when this pass began; 0: unknown */
 	struct proc burst[BURST];
 	size_t nburst;
 	struct event *ev;
@@ -115,18 +114,24 @@ tell_nested(struct pass *ps, struct peer *n)
 /*
  * Whether pid was handed out after the first signal went out: PIDs come in
  * order, from after the newest one up, wrapping at pid_max, so those
- * handed out since are the ones after `horizon` up to `upto` (the newest
- * when this pass began), around the wrap if there was one.  Outside that
- * span, a process is older (or born while this pass walks: signalled).
+ * handed out since are the ones after `horizon` up to the newest now,
+ * around the wrap if there was one.  The newest is read again when a
+ * process not seen yet is met (it exists, so it is at most that), never
+ * once per pass: what is born while a pass walks, the handler's cleanup
+ * started as the walk goes, would be past a reading from the pass's start
+ * and taken for the tree.
  */
 static bool
 born_after(const struct pass *ps, pid_t pid)
 {
-	if (ps->horizon <= 0 || ps->upto <= 0 || ps->upto == ps->horizon)
+	if (ps->horizon <= 0 || ps->s->tree->last_pid == NULL)
 		return false;
-	if (ps->upto > ps->horizon)
-		return pid > ps->horizon && pid <= ps->upto;
-	return pid > ps->horizon || pid <= ps->upto;
+	pid_t newest = ps->s->tree->last_pid();
+	if (newest <= 0 || newest == ps->horizon)
+		return false;
+	if (newest > ps->horizon)
+		return pid > ps->horizon && pid <= newest;
+	return pid > ps->horizon || pid <= newest;
 }
 
 static bool
@@ -141,7 +146,7 @@ visit_first(struct proc *p, void *arg)
 	/* Born after the first signal went out: the tree's answer to it (a
 	 * TERM handler's cleanup, its ctxrun cancel), not the tree it was
 	 * for; KILL at the end of the grace still finds it. */
-	if (born_after(ps, p->pid) && !seen(ps, p->pid))
+	if (ps->horizon > 0 && !seen(ps, p->pid) && born_after(ps, p->pid))
 		return false;
 
 	/* A nested ctxrun's subtree is its own to tell.  For a terminal's
@@ -189,9 +194,6 @@ walk_passes(struct pass *ps)
 
 	do {
 		ps->added = 0;
-		/* Only passes after the first signal tell the newborn apart. */
-		ps->upto = ps->horizon > 0 && ps->s->tree->last_pid != NULL ?
-		    ps->s->tree->last_pid() : 0;
 		int rc = ps->s->tree->walk(ps->s->self, visit_first, ps);
 		flush_burst(ps);
 		if (rc == -1) {
