@@ -30,13 +30,13 @@ done_message(const struct sup *s)
 	return m;
 }
 
-/* A peer is trusted when it is a process of the tree (whatever user it
- * runs as: a root job that dropped privileges), or runs as our user. */
-static bool
-trusted(const struct sup *s, const struct peer *p)
+/* Whether pid is of the tree, for the registry to judge a peer by. */
+bool
+peer_is_member(void *arg, pid_t pid)
 {
-	return p->uid == getuid() || p->uid == geteuid() || p->uid == 0 ||
-	    s->sweep.tree->contains(s->self, p->pid);
+	const struct sup *s = arg;
+
+	return s->sweep.tree->contains(s->self, pid);
 }
 
 static void
@@ -48,13 +48,16 @@ refuse(struct peer *p, const char *why)
 	(void)msg_send(p->fd, MSG_REFUSED, &m);
 }
 
+/* Strangers were refused at connect: a peer here is a process of the tree
+ * or of our user (or root). */
 static void
 handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 {
 	switch (m->kind) {
 	case MSG_REGISTER:
-		if (!trusted(s, p)) {
-			refuse(p, "not a process of this tree, nor of its user");
+		/* Only a process of the tree has a subtree of it to keep. */
+		if (!p->member) {
+			refuse(p, "not a process of this tree");
 			break;
 		}
 		p->nested = true;
@@ -67,10 +70,6 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		p->told = msg_send(p->fd, MSG_DONE, &tell) == 0;
 		break;
 	case MSG_CANCEL:
-		if (!trusted(s, p)) {
-			refuse(p, "not a process of this tree, nor of its user");
-			break;
-		}
 		/* Answered first: the caller is in the tree and about to be
 		 * signalled. */
 		(void)msg_send(p->fd, MSG_ACK, NULL);
@@ -89,10 +88,6 @@ handle_peer(struct sup *s, struct peer *p, const struct msg *m)
 		}
 		break;
 	case MSG_RETRY:
-		if (!trusted(s, p)) {
-			refuse(p, "not a process of this tree, nor of its user");
-			break;
-		}
 		if (s->r->retry == NULL || s->r->retry->retries == 0 ||
 		    s->phase == PHASE_WAITING) {
 			refuse(p, s->phase == PHASE_WAITING ? "no attempt is running" :

@@ -6,9 +6,9 @@
  * A connection, unlike the datagram it replaces, cannot be lost to a full
  * queue (connect waits for room in the backlog), keeps message boundaries,
  * tells each side when the other goes away, and carries the peer's pid and
- * uid from the kernel (SO_PEERCRED).  The name is not a secret (it is
- * listed in /proc/net/unix): the supervisor decides whom to trust from
- * those credentials.
+ * uid from the kernel (SO_PEERCRED) and a pidfd on it (SO_PEERPIDFD).
+ * The name is not a secret (it is listed in /proc/net/unix): whom to trust
+ * is decided at accept, from those credentials and the tree.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -20,11 +20,22 @@
 #include <sys/random.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "internal.h"
 #include "registry.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77         /* Linux 6.5 */
+#endif
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_send_signal
+#define SYS_pidfd_send_signal 424
+#endif
 
 static socklen_t
 address(const char *token, struct sockaddr_un *sa)
@@ -69,17 +80,33 @@ registry_open(struct registry *r, size_t max_peers)
 void
 registry_close(struct registry *r)
 {
-	for (size_t i = 0; i < r->npeers; i++)
+	for (size_t i = 0; i < r->npeers; i++) {
 		close(r->peers[i].fd);
+		close(r->peers[i].pidfd);
+	}
 	free(r->peers);
 	r->peers = NULL;
-	r->npeers = r->cap = 0;
+	r->npeers = r->cap = r->nmembers = r->nvisitors = 0;
 	if (r->listen_fd >= 0)
 		close(r->listen_fd);
 	r->listen_fd = -1;
 	if (r->reserve_fd >= 0)
 		close(r->reserve_fd);
 	r->reserve_fd = -1;
+}
+
+/* Refuses a connection and closes it.  What the peer already sent is read
+ * first: closing on unread data would reset the connection, and the answer
+ * with it. */
+static void
+refuse_fd(int fd, const char *why)
+{
+	struct msg ask, m = { 0 };
+
+	(void)msg_recv(fd, &ask);
+	strlcpy(m.text, why, sizeof(m.text));
+	(void)msg_send(fd, MSG_REFUSED, &m);
+	close(fd);
 }
 
 /* Out of descriptors (accept says so before it looks at the queue): the
@@ -89,23 +116,152 @@ registry_close(struct registry *r)
 static bool
 refuse_for_lack_of_descriptors(struct registry *r)
 {
-	struct msg m = { 0 };
-
 	if (r->reserve_fd < 0)
 		return false;
 	close(r->reserve_fd);
 	int fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-	if (fd >= 0) {
-		struct msg ask;
-		/* What the peer already sent is read first: closing on unread
-		 * data would reset the connection, and the answer with it. */
-		(void)msg_recv(fd, &ask);
-		strlcpy(m.text, "it has no file descriptor left", sizeof(m.text));
-		(void)msg_send(fd, MSG_REFUSED, &m);
-		close(fd);
-	}
+	if (fd >= 0)
+		refuse_fd(fd, "it has no file descriptor left");
 	r->reserve_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	return fd >= 0;
+}
+
+static bool
+pidfd_alive(int pidfd)
+{
+	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+bool
+peer_alive(const struct peer *p)
+{
+	return pidfd_alive(p->pidfd);
+}
+
+int
+peer_signal(const struct peer *p, int sig)
+{
+	return (int)syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+}
+
+/* The effective uid of pid, from /proc; -1 when it cannot be read. */
+static long
+proc_euid(pid_t pid)
+{
+	char path[64], line[256];
+	long ruid, euid = -1;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	FILE *f = fopen(path, "re");
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "Uid: %ld %ld", &ruid, &euid) == 2)
+			break;
+	fclose(f);
+	return euid;
+}
+
+/*
+ * A pidfd on the process that connected, or -1: the peer cannot be pinned
+ * (it is gone already).  The kernel gives it (SO_PEERPIDFD, Linux 6.5).
+ * Before that, the PID is opened and must still be a process of the user
+ * that connected: another user's process that took over the PID is not
+ * taken for the peer.  (A process of the same user in between, within the
+ * moment from connect to accept, could be; the kernel's pidfd closes that.)
+ */
+static int
+pin_peer(int fd, const struct ucred *cred)
+{
+	int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0)
+		return pidfd_alive(pidfd) ? pidfd : (close(pidfd), -1);
+	if (errno != ENOPROTOOPT && errno != EINVAL)
+		return -1;
+	pidfd = (int)syscall(SYS_pidfd_open, cred->pid, 0);
+	if (pidfd < 0)
+		return -1;
+	/* Read while the pidfd holds the process, then checked alive: the
+	 * reading was of this process. */
+	if (proc_euid(cred->pid) != (long)cred->uid || !pidfd_alive(pidfd)) {
+		close(pidfd);
+		return -1;
+	}
+	return pidfd;
+}
+
+/* The oldest visitor makes way for a new one. */
+static void
+drop_oldest_visitor(struct registry *r)
+{
+	size_t oldest = r->npeers;
+
+	for (size_t i = 0; i < r->npeers; i++)
+		if (!r->peers[i].member &&
+		    (oldest == r->npeers || r->peers[i].seq < r->peers[oldest].seq))
+			oldest = i;
+	if (oldest == r->npeers)
+		return;
+	struct msg m = { 0 };
+	strlcpy(m.text, "too many connections from outside the tree", sizeof(m.text));
+	(void)msg_send(r->peers[oldest].fd, MSG_REFUSED, &m);
+	registry_drop(r, oldest);
+}
+
+/* Takes a connection that was accepted: pinned and judged, kept or
+ * refused.  -1 only when out of memory. */
+static int
+take_peer(struct registry *r, int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
+		close(fd);
+		return 0;
+	}
+	int pidfd = pin_peer(fd, &cred);
+	if (pidfd < 0) {
+		refuse_fd(fd, "its identity cannot be pinned");
+		return 0;
+	}
+	/* Of the tree if the walk up from its PID meets us while the pidfd
+	 * says it lives: that PID was this process throughout. */
+	bool member = r->is_member != NULL &&
+	    r->is_member(r->is_member_arg, cred.pid) && pidfd_alive(pidfd);
+	bool ours = cred.uid == getuid() || cred.uid == geteuid() || cred.uid == 0;
+	const char *why = NULL;
+	if (!member && !ours)
+		why = "not a process of this tree, nor of its user";
+	else if (member && r->max_peers > 0 && r->nmembers >= r->max_peers)
+		why = "it has no file descriptor left";
+	if (why != NULL) {
+		close(pidfd);
+		refuse_fd(fd, why);
+		return 0;
+	}
+	if (!member && r->nvisitors >= VISITORS_MAX)
+		drop_oldest_visitor(r);
+	if (r->npeers == r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 8;
+		struct peer *v = reallocarray(r->peers, cap, sizeof(*v));
+		if (v == NULL) {
+			close(pidfd);
+			close(fd);
+			return -1;
+		}
+		r->peers = v;
+		r->cap = cap;
+	}
+	r->peers[r->npeers++] = (struct peer){ .fd = fd, .pidfd = pidfd,
+	    .pid = cred.pid, .uid = cred.uid, .member = member, .seq = ++r->seq };
+	if (member)
+		r->nmembers++;
+	else
+		r->nvisitors++;
+	return 0;
 }
 
 int
@@ -121,33 +277,8 @@ registry_accept(struct registry *r)
 				continue;
 			return 0;	/* the queue is empty, or nothing can be done */
 		}
-		if (r->max_peers > 0 && r->npeers >= r->max_peers) {
-			/* Over budget: the descriptors left are the tree walk's. */
-			struct msg ask, m = { 0 };
-			(void)msg_recv(fd, &ask);
-			strlcpy(m.text, "it has no file descriptor left", sizeof(m.text));
-			(void)msg_send(fd, MSG_REFUSED, &m);
-			close(fd);
-			continue;
-		}
-		struct ucred cred;
-		socklen_t len = sizeof(cred);
-		if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1) {
-			close(fd);
-			continue;
-		}
-		if (r->npeers == r->cap) {
-			size_t cap = r->cap ? r->cap * 2 : 8;
-			struct peer *v = reallocarray(r->peers, cap, sizeof(*v));
-			if (v == NULL) {
-				close(fd);
-				return -1;
-			}
-			r->peers = v;
-			r->cap = cap;
-		}
-		r->peers[r->npeers++] = (struct peer){ .fd = fd, .pid = cred.pid,
-		    .uid = cred.uid };
+		if (take_peer(r, fd) == -1)
+			return -1;
 	}
 }
 
@@ -177,6 +308,11 @@ void
 registry_drop(struct registry *r, size_t i)
 {
 	close(r->peers[i].fd);
+	close(r->peers[i].pidfd);
+	if (r->peers[i].member)
+		r->nmembers--;
+	else
+		r->nvisitors--;
 	r->peers[i] = r->peers[--r->npeers];
 }
 
@@ -185,7 +321,7 @@ registry_nested(struct registry *r, pid_t pid)
 {
 	for (size_t i = 0; i < r->npeers; i++)
 		if (r->peers[i].nested && r->peers[i].pid == pid)
-			return &r->peers[i];
+			return peer_alive(&r->peers[i]) ? &r->peers[i] : NULL;
 	return NULL;
 }
 

@@ -41,10 +41,20 @@ struct msg {
 };
 #define MSG_VERSION 0x63747832u /* "ctx2" */
 
+/*
+ * A peer is pinned when it connects: a pidfd on the process that connected
+ * (SO_PEERPIDFD), through which every later decision about it is made, so
+ * that a PID handed on to another process is never taken for it.  It is
+ * judged then too: a process of the tree (a member), or a visitor of our
+ * user or root from outside it; anyone else is refused at once.
+ */
 struct peer {
 	int fd;
-	pid_t pid;              /* from SO_PEERCRED, at connect time */
+	int pidfd;              /* the process that connected */
+	pid_t pid;              /* its PID: names it only while peer_alive() */
 	uid_t uid;
+	bool member;            /* a process of the tree, judged at connect */
+	unsigned long seq;      /* order of connection: visitors make way oldest first */
 	bool nested;            /* registered: its subtree is its own to signal */
 	bool told;              /* sent MSG_DONE */
 	bool deaf;              /* cannot act on it (debugger): signalled instead */
@@ -56,10 +66,20 @@ struct registry {
 	char token[33];
 	struct peer *peers;
 	size_t npeers, cap;
-	size_t max_peers;       /* more are accepted only to be refused */
+	size_t max_peers;       /* members: more are accepted only to be refused */
+	size_t nmembers, nvisitors;
+	unsigned long seq;
+	/* Whether a process is of the tree: decided by the supervisor. */
+	bool (*is_member)(void *arg, pid_t pid);
+	void *is_member_arg;
 };
 
-/* At most max_peers connected at once (0: no limit); more are refused. */
+/* Visitors connected at once; a new one makes the oldest one go.  They
+ * take no member's place: nobody outside the tree can fill the registry. */
+#define VISITORS_MAX 8
+
+/* At most max_peers members connected at once (0: no limit); more are
+ * refused.  Each peer holds two descriptors (its socket and its pidfd). */
 int registry_open(struct registry *r, size_t max_peers);
 void registry_close(struct registry *r);
 /* Accepts every pending connection; -1 only on a real error. */
@@ -68,7 +88,13 @@ int registry_accept(struct registry *r);
  * none is queued, -1 when the peer has gone (then call registry_drop). */
 int registry_recv(struct registry *r, size_t i, struct msg *m);
 void registry_drop(struct registry *r, size_t i);
+/* The registered nested ctxrun that is the live process pid, if any. */
 struct peer *registry_nested(struct registry *r, pid_t pid);
+/* Whether the process that connected still lives (a zombie not yet reaped
+ * counts: its PID is not handed on before). */
+bool peer_alive(const struct peer *p);
+/* A signal to the process that connected, never to a PID's next owner. */
+int peer_signal(const struct peer *p, int sig);
 int msg_send(int fd, uint32_t kind, const struct msg *fields);
 /* Reads one message from fd; blocking or not as fd is.  1, 0 (nothing
  * yet), -1 (closed or malformed). */

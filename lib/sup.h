@@ -125,6 +125,7 @@ void save_terminal(struct sup *s);
 struct msg done_message(const struct sup *s);
 int wait_before_start(struct sup *s, int fd);
 int register_with_parent(struct sup *s);
+bool peer_is_member(void *arg, pid_t pid);
 
 /* warn.c */
 void warnings_for_attempt(struct sup *s);

@@ -313,11 +313,11 @@ setup_descriptors(struct sup *s)
 	 * A budget, so that registered peers can never leave the tree walk
 	 * without descriptors: about 10 are ctxrun's own, a walk needs a few;
 	 * of the rest half may be pidfds held in a burst, a quarter peers
-	 * (more are refused).
+	 * (more are refused), each with its socket and its pidfd.
 	 */
 	size_t spare = r.rlim_cur > 12 ? r.rlim_cur - 12 : 1;
 	s->sweep.burst_max = spare / 2 < BURST_MAX ? (spare / 2 ? spare / 2 : 1) : BURST_MAX;
-	s->nest.max_peers = spare / 4 ? spare / 4 : 1;
+	s->nest.max_peers = spare / 8 > VISITORS_MAX ? spare / 8 - VISITORS_MAX : 1;
 	return 0;
 }
 
@@ -396,6 +396,8 @@ supervise(const struct run *r, struct outcome *out)
 		out->err = errno;
 		goto end;
 	}
+	s.nest.reg.is_member = peer_is_member;
+	s.nest.reg.is_member_arg = &s;
 	s.idle.relaying = r->idle_timeout != CTX_NEVER && r->idle_timeout > 0;
 	if (s.idle.relaying && relay_open(&s.idle.relay) == -1) {
 		out->failure = RUN_SETUP;

@@ -100,9 +100,14 @@ tell_nested(struct pass *ps, struct peer *n)
 		n->deaf = true;
 		return false;
 	}
+	/* Read by PID while the pidfd says it lives: the state is its own. */
 	char state = proc_state(n->pid);
+	if (!peer_alive(n)) {
+		n->deaf = true;	/* gone: what it leaves is ours to signal */
+		return false;
+	}
 	if (state == 'T')
-		kill(n->pid, SIGCONT);
+		(void)peer_signal(n, SIGCONT);
 	else if (state == 't') {
 		n->deaf = true;
 		return false;
@@ -246,7 +251,7 @@ sweep_terminal(struct sweep *s, int sig, pid_t fg, struct event *ev)
 	 * got the signal itself.  Either way its subtree is its own. */
 	for (size_t i = 0; i < s->reg->npeers; i++) {
 		struct peer *n = &s->reg->peers[i];
-		if (n->nested && getpgid(n->pid) != fg &&
+		if (n->nested && getpgid(n->pid) != fg && peer_alive(n) &&
 		    msg_send(n->fd, MSG_TERMINAL_SIGNAL, &m) == 0)
 			ev->nested_told++;
 	}

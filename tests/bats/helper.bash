@@ -18,7 +18,7 @@ for v in $(compgen -e); do
 done
 unset v
 
-setup() {
+common_setup() {
 	# Every long-lived process a test starts is "sleep $U": U is unique to
 	# this test, so leftovers are found by their command line.
 	# U_BASE keeps two passes of the suite, run side by side, apart.
@@ -28,9 +28,12 @@ setup() {
 	export T
 }
 
-teardown() {
+common_teardown() {
 	pkill -KILL -f "sleep $U" 2>/dev/null || true
 }
+
+setup() { common_setup; }
+teardown() { common_teardown; }
 
 # How many processes of this test are still alive (zombies included).
 count_leftovers() {

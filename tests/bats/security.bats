@@ -1,0 +1,89 @@
+#!/usr/bin/env bats
+# Trust nothing that can be reused, block on nothing ctxrun does not own
+# (ctxrun(1), SECURITY).  A second user is nobody, through setpriv; PIDs are
+# reused on purpose in a PID namespace of the test's own.
+
+load helper
+
+# The second user's side: a folder it can write, and Debian's python3 (a
+# python3 of root's own may be out of its reach).
+setup() {
+	common_setup
+	W=$(mktemp -d /tmp/ctxrun-security.XXXXXX)
+	chmod 777 "$W"
+}
+
+teardown() {
+	common_teardown
+	rm -rf "$W"
+}
+
+# The token of the ctxrun whose CTXRUN_1 is in $1.
+token_of() {
+	sed 's/.*token=\([0-9a-f]*\).*/\1/' "$1"
+}
+
+@test "another user's flood of connections is closed at once: the tree's own cancel is still answered" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run a second user"
+	# The shell notes cancel's status before acting on the TERM that follows.
+	"$CTXRUN" -t 60 -k 1 -- sh -c "
+		trap : TERM
+		echo \"\$CTXRUN_1\" > $T/ctx.tmp; mv $T/ctx.tmp $T/ctx
+		while [ ! -e $T/go ]; do sleep 0.02; done
+		\"\$CTXRUN\" cancel --status 7 --cause 'from the tree' 2> $T/cancel.err
+		echo \$? > $T/cancel.rc
+		exec sleep $U" 3>&- 2>"$T/err" &
+	local pid=$!
+	wait_for '[ -e "$T/ctx" ]'
+	# More than the descriptors ctxrun keeps for its peers (a quarter of
+	# 4096), held open by a process outside the tree and of another user.
+	prlimit --nofile=4096 setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		/usr/bin/python3 "$HELPERS/peer.py" flood "$(token_of "$T/ctx")" 1500 "$W/kept" 3>&- &
+	local flood=$!
+	wait_for '[ -e "$W/kept" ]'
+	touch "$T/go"
+	local st=0
+	wait $pid || st=$?
+	kill $flood; wait $flood 2>/dev/null || true
+	[ "$(cat "$W/kept")" -eq 0 ] || fail "$(cat "$W/kept") connections of nobody kept open"
+	[ "$(cat "$T/cancel.rc")" -eq 0 ] || fail "the tree's cancel: $(cat "$T/cancel.err")"
+	[ "$st" -eq 7 ] || fail "status $st, want 7: $(cat "$T/err")"
+	grep -q "cancelled: from the tree" "$T/err"
+	assert_no_leftovers
+}
+
+@test "a PID reused by the tree does not make another user's connection a member's" {
+	[ "$(id -u)" = 0 ] || skip "needs root to set ns_last_pid and to run a second user"
+	unshare --pid --fork --mount-proc true 2>/dev/null || skip "unshare --pid is unavailable"
+	# nobody, outside the tree, connects while the ctxrun is stopped, and
+	# exits leaving the connection to its child; the tree is handed its
+	# PID; the ctxrun runs again, and the child asks for a cancel.
+	run timeout -s KILL 60 unshare --pid --fork --mount-proc bash -c "
+		\"\$CTXRUN\" -t 30 -k 1 -- sh -c '
+			echo \"\$CTXRUN_1\" > $T/ctx.tmp; mv $T/ctx.tmp $T/ctx
+			while [ ! -e $T/reuse ]; do sleep 0.02; done
+			echo \$((\$(cat $W/pid) - 1)) > /proc/sys/kernel/ns_last_pid
+			sleep $U & echo \$! > $T/reused.tmp; mv $T/reused.tmp $T/reused
+			wait' &
+		ctx=\$!
+		while [ ! -e $T/ctx ]; do sleep 0.02; done
+		kill -STOP \$ctx
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+			/usr/bin/python3 \"$HELPERS/peer.py\" fork-cancel \"\$(sed 's/.*token=\([0-9a-f]*\).*/\1/' $T/ctx)\" $W
+		touch $T/reuse
+		while [ ! -e $T/reused ]; do sleep 0.02; done
+		kill -CONT \$ctx
+		touch $W/send
+		while [ ! -e $W/answer ]; do sleep 0.02; done
+		echo \"reused \$(cat $T/reused) for \$(cat $W/pid)\"
+		echo \"answer: \$(cat $W/answer)\"
+		kill -TERM \$ctx; wait \$ctx; echo \"ctxrun: \$?\""
+	assert_success
+	# The PID was handed on, or the test shows nothing.
+	[ "$(cat "$T/reused")" = "$(cat "$W/pid")" ] || fail "PID not reused: $output"
+	refute_line "answer: ack"
+	assert_line --partial "answer: "
+	refute_output --partial "from a reused PID"
+	assert_line "ctxrun: 143"
+	assert_no_leftovers
+}
