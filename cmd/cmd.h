@@ -107,6 +107,7 @@ struct speaker {
 	int64_t start;
 	bool stderr_broken;     /* a write failed: say nothing more */
 	int fd;                 /* where lines go: 0 until the first (speak.c) */
+	bool fd_nonblocking;    /* ... through a description of our own */
 	unsigned kill_said;
 	/* The line that ended the retries ("attempt 2/4 failed (exit 1); no
 	 * time left for attempt 3"): the run's last line and the report's
@@ -190,6 +191,7 @@ struct report {
 	struct report_signal *signals;
 	size_t nsignals, signals_omitted;
 	size_t leftovers;       /* signalled when COMMAND had exited */
+	bool unlocked;          /* appended without the lock, held elsewhere */
 	/* The last --on-timeout hook: when it ran, how it ended. */
 	int64_t hook_start, hook_end;   /* 0: it never ran */
 	struct hook_result hook;

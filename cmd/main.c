@@ -215,7 +215,10 @@ file_report(struct report *report, struct speaker *sp, const struct outcome *out
 {
 	if (report_write(report, out, end) == -1)
 		speak_line(sp, "cannot write the report to '%s': %s", report->path,
-		    strerror(errno));
+		    errno == ETIMEDOUT ? "not read within 1s" : strerror(errno));
+	else if (report->unlocked)
+		speak_line(sp, "the report's lock on '%s' was held elsewhere for 1s: "
+		    "appended without it", report->path);
 	report_free(report);
 }
 

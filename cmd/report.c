@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -329,7 +330,8 @@ build(struct json *j, const struct report *r, const struct outcome *o,
 	json_raw(j, ",\"signals_sent\":");
 	signals(j, r);
 	json_printf(j, ",\"signals_omitted\":%zu,\"leftovers_cancelled\":%zu,"
-	    "\"hook\":", r->signals_omitted, r->leftovers);
+	    "\"unlocked\":%s,\"hook\":", r->signals_omitted, r->leftovers,
+	    r->unlocked ? "true" : "false");
 	hook(j, r);
 	/* The whole tree: every process of it was reaped by its parent or,
 	 * orphaned, by ctxrun, and a parent's count includes what it reaped.
@@ -344,33 +346,62 @@ build(struct json *j, const struct report *r, const struct outcome *o,
 		json_raw(j, ",\"cpu\":null,\"max_rss_kib\":null}\n");
 }
 
-/* Appends buf under an exclusive lock.  A short write (a full disk) is
- * taken back, so that the file never holds half a line. */
-static int
-append_locked(const char *path, const char *buf, size_t len)
-{
-	struct stat st;
-	int fd, e = 0;
+/* How long the report may hold ctxrun up once the run is over: a lock
+ * another process holds (one deaf to TERM, say), a FIFO read slowly. */
+#define REPORT_PATIENCE_MS 1000
 
-	/* Non-blocking: a FIFO that nobody reads is an error, not a hang. */
+/* Non-blocking throughout: a FIFO nobody reads is an error, not a hang, and
+ * one read slowly is waited for only so long. */
+static int
+open_report(const char *path)
+{
+	int fd;
+
 	do
 		fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY |
 		    O_NONBLOCK, 0666);
 	while (fd == -1 && errno == EINTR);
-	if (fd == -1)
-		return -1;
-	int fl = fcntl(fd, F_GETFL);
-	if (fl != -1)
-		(void)fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-	/* A file system without locks still gets the line: O_APPEND keeps
-	 * one write whole on a local file. */
-	while (flock(fd, LOCK_EX) == -1 && errno == EINTR)
-		;
+	return fd;
+}
+
+/* The exclusive lock, waited for until `until`: false when another process
+ * held it all that time.  A file system without locks counts as locked:
+ * O_APPEND keeps one write whole on a local file. */
+static bool
+lock_within(int fd, int64_t until)
+{
+	for (;;) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return true;
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK || mono_now() >= until)
+			return errno != EWOULDBLOCK;
+		(void)poll(NULL, 0, 10);
+	}
+}
+
+/* Writes buf whole by `until`.  A short write (a full disk) is taken back,
+ * so that the file never holds half a line. */
+static int
+write_within(int fd, const char *buf, size_t len, int64_t until)
+{
+	struct stat st;
+	int e = 0;
+
 	bool regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, buf + off, len - off);
 		if (w < 0 && errno == EINTR)
 			continue;
+		if (w < 0 && errno == EAGAIN) {
+			int64_t left = until - mono_now();
+			struct pollfd p = { .fd = fd, .events = POLLOUT };
+			if (left > 0 && poll(&p, 1, (int)(left / NS_PER_MS) + 1) >= 0)
+				continue;
+			e = ETIMEDOUT;	/* left with what went out: a FIFO has no undo */
+			break;
+		}
 		if (w <= 0) {
 			e = w < 0 ? errno : EIO;
 			/* Nothing more can be done when this fails too. */
@@ -380,9 +411,6 @@ append_locked(const char *path, const char *buf, size_t len)
 		}
 		off += (size_t)w;
 	}
-	(void)flock(fd, LOCK_UN);
-	if (close(fd) == -1 && e == 0 && errno != EINTR)
-		e = errno;
 	errno = e;
 	return e == 0 ? 0 : -1;
 }
@@ -395,14 +423,24 @@ report_write(struct report *r, const struct outcome *o, const struct ending *end
 
 	/* The last attempt ends with the run (the others ended as events). */
 	attempt_ended(r, o, now);
-	build(&j, r, o, end, now);
-	if (j.failed) {
-		json_free(&j);
-		errno = ENOMEM;
+	int fd = open_report(r->path);
+	if (fd == -1)
 		return -1;
+	int64_t until = time_add(now, REPORT_PATIENCE_MS * NS_PER_MS);
+	bool locked = lock_within(fd, until);
+	r->unlocked = !locked;
+	build(&j, r, o, end, now);
+	int rc = -1, e = ENOMEM;
+	if (!j.failed) {
+		rc = write_within(fd, j.buf, j.len, until);
+		e = errno;
 	}
-	int rc = append_locked(r->path, j.buf, j.len);
-	int e = errno;
+	if (locked)
+		(void)flock(fd, LOCK_UN);
+	if (close(fd) == -1 && rc == 0 && errno != EINTR) {
+		rc = -1;
+		e = errno;
+	}
 	json_free(&j);
 	errno = e;
 	return rc;

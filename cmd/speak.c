@@ -74,8 +74,10 @@ speaker_fd(struct speaker *sp)
 	if (fstat(STDERR_FILENO, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISCHR(st.st_mode))) {
 		snprintf(path, sizeof(path), "/proc/self/fd/%d", STDERR_FILENO);
 		int fd = open(path, O_WRONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
-		if (fd >= 0)
+		if (fd >= 0) {
 			sp->fd = fd;
+			sp->fd_nonblocking = true;
+		}
 	}
 	return sp->fd;
 }
@@ -86,8 +88,10 @@ put(struct speaker *sp, const char *buf, size_t n)
 {
 	size_t done = 0;
 
+	int fd = speaker_fd(sp);
 	while (done < n) {
-		ssize_t w = write(speaker_fd(sp), buf + done, n - done);
+		ssize_t w = write_without_waiting(fd, buf + done, n - done,
+		    sp->fd_nonblocking);
 		if (w > 0)
 			done += (size_t)w;
 		else if (w < 0 && errno == EINTR)

@@ -26,6 +26,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,7 +245,36 @@ sink_write(struct relay_channel *ch, const char *buf, size_t len)
 {
 	if (ch->socket)
 		return send(ch->sink, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
-	return write(ch->sink, buf, len);
+	return write_without_waiting(ch->sink, buf, len, ch->sink_nonblocking);
+}
+
+/*
+ * A write that does not wait for a reader.  On a description of ctxrun's
+ * own (nonblocking) that is O_NONBLOCK.  On one it shares and could not
+ * reopen (a terminal of another user, reached through sudo), it writes only
+ * when poll says there is room, and no more than surely fits: PIPE_BUF on
+ * a pipe; on a terminal a little, since a terminal stopped (Ctrl-S) has no
+ * room at all but one that has some says not how much.
+ */
+ssize_t
+write_without_waiting(int fd, const void *buf, size_t len, bool nonblocking)
+{
+	struct stat st;
+
+	if (nonblocking || fstat(fd, &st) == -1 || S_ISREG(st.st_mode))
+		return write(fd, buf, len);
+	if (S_ISSOCK(st.st_mode))
+		return send(fd, buf, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	int r = poll(&p, 1, 0);
+	if (r == -1)
+		return -1;
+	if (r == 0 || !(p.revents & (POLLOUT | POLLERR | POLLHUP))) {
+		errno = EAGAIN;
+		return -1;
+	}
+	size_t most = S_ISFIFO(st.st_mode) ? PIPE_BUF : S_ISCHR(st.st_mode) ? 64 : len;
+	return write(fd, buf, len < most ? len : most);
 }
 
 /* Writes what a copy read; false when it must stop (stalled or gone). */

@@ -218,4 +218,9 @@ struct run {
  * and fills *out.  Never prints, never exits. */
 void supervise(const struct run *r, struct outcome *out);
 
+/* A write that never waits for a reader that stopped reading: EAGAIN
+ * instead.  nonblocking: fd is a description of the caller's own, made
+ * O_NONBLOCK; otherwise one it shares, whose flags it must not change. */
+ssize_t write_without_waiting(int fd, const void *buf, size_t len, bool nonblocking);
+
 #endif

@@ -37,7 +37,9 @@ save_terminal(struct sup *s)
 }
 
 /* The terminal's modes as they were, if they changed and ctxrun is in the
- * foreground (in the background, setting them would stop it). */
+ * foreground (in the background, setting them would stop it).  At once,
+ * not once the output is drained: a terminal stopped with Ctrl-S never
+ * drains, and ctxrun would wait with it. */
 static void
 restore_terminal(struct sup *s)
 {
@@ -46,7 +48,7 @@ restore_terminal(struct sup *s)
 
 	if (tcgetattr(fd, &now) == 0 && memcmp(&now, &s->term.modes, sizeof(now)) != 0 &&
 	    tcgetpgrp(fd) == getpgrp())
-		(void)tcsetattr(fd, TCSADRAIN, &s->term.modes);
+		(void)tcsetattr(fd, TCSANOW, &s->term.modes);
 }
 
 static void

@@ -87,3 +87,42 @@ token_of() {
 	assert_line "ctxrun: 143"
 	assert_no_leftovers
 }
+
+# --- blocking on what ctxrun does not own ----------------------------------
+
+@test "a terminal of another user, stopped with Ctrl-S: messages and the relay wait, the deadline does not" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run a second user"
+	# The terminal is root's: nobody cannot open a description of its own
+	# (through /proc/self/fd) to make non-blocking.
+	run timeout -s KILL 60 python3 "$HELPERS/pty_run.py" expect:started 'send:\x13' limit:20 -- \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$CTXRUN" -v -t 1 -k 1 -- sh -c "echo started; exec sleep $U"
+	refute_output --partial "still running"
+	assert_line --partial "exit 124"
+	run timeout -s KILL 60 python3 "$HELPERS/pty_run.py" expect:started 'send:\x13' limit:20 -- \
+		setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		"$CTXRUN" -t 1 -k 1 --idle-timeout 5m -- sh -c "echo started; while :; do echo 0123456789abcdef; done"
+	refute_output --partial "still running"
+	assert_line --partial "exit 124"
+	assert_no_leftovers
+}
+
+@test "the report's lock held forever by a process deaf to TERM: the line goes out without it, said so, on time" {
+	flock "$T/r.jsonl" sh -c "trap '' TERM; touch $T/locked; exec sleep $U" 3>&- &
+	wait_for '[ -e "$T/locked" ]'
+	local t0=$SECONDS
+	run -124 timeout -s KILL 30 "$CTXRUN" -n job -t 0.2 --report "$T/r.jsonl" -- sleep 5
+	[ $((SECONDS - t0)) -lt 10 ] || fail "took $((SECONDS - t0)) s"
+	assert_line "ctxrun: job: the report's lock on '$T/r.jsonl' was held elsewhere for 1s: appended without it"
+	run python3 -c 'import json, sys; r = json.loads(open(sys.argv[1]).read()); print(r["outcome"], r["unlocked"])' "$T/r.jsonl"
+	assert_output "deadline_exceeded True"
+}
+
+@test "a report to a FIFO that is full and never read: one line, on time" {
+	mkfifo "$T/fifo"
+	# A reader that holds the FIFO open and never reads, and a full pipe.
+	sh -c "exec sleep $U" 7<>"$T/fifo" 3>&- &
+	timeout 10 dd if=/dev/zero of="$T/fifo" bs=1k count=64 oflag=nonblock 2>/dev/null || true
+	run -124 timeout -s KILL 30 "$CTXRUN" -n job -t 0.2 --report "$T/fifo" -- sleep 5
+	assert_line "ctxrun: job: cannot write the report to '$T/fifo': not read within 1s"
+}
