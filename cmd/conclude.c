@@ -140,8 +140,9 @@ say_why(const struct speaker *sp, const struct outcome *o, char *buf, size_t len
 				    o->attempt, o->attempts, d);
 			break;
 		}
-		/* The budget this ctxrun had, to the millisecond. */
-		int64_t budget = ctx_deadline(c) - sp->start + NS_PER_MS / 2;
+		/* The budget this ctxrun had, rounded down to the millisecond
+		 * (a -t budget is exact: its deadline counts from the start). */
+		int64_t budget = ctx_deadline(c) - sp->start;
 		format_duration(budget - budget % NS_PER_MS, d, sizeof(d));
 		if (owner == c && o->attempts > 0)
 			snprintf(buf, len, "deadline exceeded after %s (attempt %u/%u)", d,

@@ -44,7 +44,9 @@ add_job_deadline(struct ctx *ctx, int64_t margin, int64_t start)
 	struct ctx *job;
 	ctx_err err;
 
-	switch (job_deadline(environ, margin, wall_now(), mono_now(), start, &jd, &err)) {
+	int64_t now = mono_now();
+
+	switch (job_deadline(environ, margin, mono_to_wall(now), now, start, &jd, &err)) {
 	case -1:
 		usage_error("job deadline: %s", err.msg);
 	case 0:
@@ -284,10 +286,25 @@ stdout_written(const char *gnu, const char *what)
 	return false;
 }
 
+/* Before anything reads the wall clock: an enclosing context's offset
+ * between the clocks is taken as this one's (errors in it are reported
+ * where the context is read). */
+static void
+adopt_inherited_clock(void)
+{
+	extern char **environ;
+	struct ctx *c;
+	ctx_err err;
+
+	if (ctx_from_env(environ, &c, &err) == 0)
+		ctx_free_tree(c);
+}
+
 int
 main(int argc, char **argv)
 {
 	int64_t start = mono_now();
+	adopt_inherited_clock();
 	static const struct {
 		const char *name;
 		int (*fn)(int, char **);

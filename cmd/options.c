@@ -182,9 +182,10 @@ time_option(struct cmdline *cl, int opt, const char *arg)
 	case 'd':
 		if (parse_instant(arg, &t, &err) == -1)
 			usage_error("--deadline: %s", err.msg);
-		/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1);
-		 * saturating, for instants long before 1970. */
-		t = deadline_after(mono_now(), time_add(t, -wall_now()));
+		/* On the monotonic clock from now on (see ASSUMPTIONS in ctxrun.1),
+		 * through the one offset between the clocks; saturating, for
+		 * instants long before 1970. */
+		t = deadline_after(-wall_offset(), t);
 		cl->deadline = t < cl->deadline ? t : cl->deadline;
 		return true;
 	case 's':

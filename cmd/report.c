@@ -39,7 +39,7 @@ report_begin(struct report *r, const char *path, const struct ctx *ctx,
 	    .wait_tree = wait_tree, .start = start };
 	/* One offset for every instant: a wall-clock step during the run moves
 	 * none of them, and end - start is the duration. */
-	r->wall_offset = wall_now() - mono_now();
+	r->wall_offset = wall_offset();
 	/* Now: retries move ctx->deadline to each attempt's. */
 	r->deadline = ctx_deadline(ctx);
 	if (r->deadline != CTX_NEVER)
@@ -311,9 +311,9 @@ build(struct json *j, const struct report *r, const struct outcome *o,
 		char buf[40];
 		format_instant(CTX_INSTANT_MIN, buf, sizeof(buf));
 		json_string(j, buf);
-	} else	/* To the nearest millisecond: it went from the wall clock to the
-		 * monotonic one and back, and -d 08:00:00Z is not 07:59:59.999Z. */
-		instant(j, r, time_add(r->deadline, NS_PER_MS / 2));
+	} else	/* Truncated to the millisecond, as everywhere: through the
+		 * one offset, -d 08:00:00Z comes back as it went. */
+		instant(j, r, r->deadline);
 	json_raw(j, ",\"deadline_owner\":");
 	json_string(j, r->deadline_owner);
 	json_raw(j, ",\"outcome\":");

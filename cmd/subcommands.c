@@ -42,7 +42,7 @@ inherited(const char *sub)
 static int64_t
 wall_deadline(int64_t deadline)
 {
-	return time_add(wall_now(), deadline - mono_now());
+	return mono_to_wall(deadline);
 }
 
 int
@@ -130,15 +130,15 @@ text_string(const char *s)
 }
 
 static void
-show_level(const struct ctx *c, size_t depth, struct json *j)
+show_level(const struct ctx *c, size_t depth, int64_t now, struct json *j)
 {
 	int64_t d = ctx_deadline(c);
+	int64_t l = d != CTX_NEVER && d > now ? (d - now) / NS_PER_MS : 0;
 	char when[40], left[40];
 
 	if (d != CTX_NEVER) {
 		format_instant(wall_deadline(d), when, sizeof(when));
-		int64_t l = d - mono_now();
-		format_duration(l > 0 ? l / NS_PER_MS * NS_PER_MS : 0, left, sizeof(left));
+		format_duration(l * NS_PER_MS, left, sizeof(left));
 	}
 	if (j != NULL) {
 		json_printf(j, "%s{\"depth\":%zu,\"name\":", depth > 1 ? "," : "", depth);
@@ -147,8 +147,7 @@ show_level(const struct ctx *c, size_t depth, struct json *j)
 		if (d == CTX_NEVER)
 			json_raw(j, "null,\"remaining_ms\":null");
 		else
-			json_printf(j, "\"%s\",\"remaining_ms\":%" PRId64, when,
-			    d > mono_now() ? (d - mono_now()) / NS_PER_MS : 0);
+			json_printf(j, "\"%s\",\"remaining_ms\":%" PRId64, when, l);
 		if (c->attempts > 0)
 			json_printf(j, ",\"attempt\":%u,\"attempts\":%u", c->attempt,
 			    c->attempts);
@@ -178,13 +177,14 @@ show_level(const struct ctx *c, size_t depth, struct json *j)
 	putchar('\n');
 }
 
+/* Every level against the same reading of the clock. */
 static void
-show_chain(const struct ctx *c, struct json *j)
+show_chain(const struct ctx *c, int64_t now, struct json *j)
 {
 	if (c == NULL)
 		return;
-	show_chain(c->parent, j);
-	show_level(c, ctx_depth(c), j);
+	show_chain(c->parent, now, j);
+	show_level(c, ctx_depth(c), now, j);
 }
 
 int
@@ -196,7 +196,7 @@ cmd_show(int argc, char **argv)
 
 	if (json)
 		json_raw(&j, "[");
-	show_chain(c, json ? &j : NULL);
+	show_chain(c, mono_now(), json ? &j : NULL);
 	ctx_free_tree(c);
 	if (json) {
 		json_raw(&j, "]");

@@ -34,6 +34,43 @@ wall_now(void)
 	return now(CLOCK_REALTIME);
 }
 
+static int64_t offset;
+static bool read_once, adopted;
+
+/* An inherited offset further than this from our own reading is not the
+ * same clocks' (the wall clock was stepped since, or the variable was made
+ * up): ours stands. */
+#define ADOPT_WITHIN (10 * NS_PER_MS)
+
+void
+wall_offset_adopt(int64_t off)
+{
+	if (adopted)
+		return;
+	adopted = true;
+	int64_t own = wall_offset(), d = off - own;
+	if (d > -ADOPT_WITHIN && d < ADOPT_WITHIN)
+		offset = off;
+}
+
+int64_t
+wall_offset(void)
+{
+	if (!read_once) {
+		/* The wall clock against the middle of two monotonic readings. */
+		int64_t before = mono_now(), wall = wall_now(), after = mono_now();
+		offset = wall - (before + (after - before) / 2);
+		read_once = true;
+	}
+	return offset;
+}
+
+int64_t
+mono_to_wall(int64_t mono)
+{
+	return time_add(mono, wall_offset());
+}
+
 const char *
 boot_id(void)
 {
@@ -134,5 +171,5 @@ deadline_after(int64_t base, int64_t d)
 		return CTX_NEVER;
 	int64_t t = time_add(base, d);
 	/* Saturated: still a deadline, the latest. */
-	return deadline_cap(t == CTX_NEVER ? CTX_LATEST : t, mono_now() - wall_now());
+	return deadline_cap(t == CTX_NEVER ? CTX_LATEST : t, -wall_offset());
 }

@@ -74,6 +74,17 @@ bool is_identifier(const char *s, size_t len);
 
 int64_t mono_now(void);
 int64_t wall_now(void);
+/* The wall clock less the monotonic one, read once per process: every
+ * conversion between them uses it, so that an instant taken there and back
+ * (-d 08:00:00Z, printed by the report) is the instant it was. */
+int64_t wall_offset(void);
+int64_t mono_to_wall(int64_t mono);
+/* Takes off, an inherited context's offset (ctx_from_env passes it on), as
+ * this process's, so that the whole chain of ctxruns prints its instants
+ * through the outermost one's single reading.  Called before the offset is
+ * used (main does); the first call decides, and only an offset within
+ * 10 ms of this process's own reading is taken. */
+void wall_offset_adopt(int64_t off);
 /* Saturating a + b for times. */
 int64_t time_add(int64_t a, int64_t b);
 /* The latest deadline both clocks can show, given wall_to_mono (now on the

@@ -235,8 +235,7 @@ decode_field(struct level *l, struct ctx *c, const char *s, size_t klen,
 /* The fields read, those that go together checked together: the name
  * and the deadline go to c. */
 static int
-finish_level(const char *var, struct level *l, struct ctx *c,
-    int64_t wall_to_mono, ctx_err *err)
+finish_level(const char *var, struct level *l, struct ctx *c, ctx_err *err)
 {
 	if (l->name == NULL || !l->have_pid || !l->have_token || !l->have_grace)
 		return ctx_fail(err, "%s: needs name, pid, token and grace", var);
@@ -250,24 +249,26 @@ finish_level(const char *var, struct level *l, struct ctx *c,
 		 * and immune to clock steps.  Another machine, boot or time
 		 * namespace: only the wall clock is shared.  One conversion for
 		 * the whole chain, so that equal instants stay equal. */
-		if (same_mono_clock(l->boot))
+		if (same_mono_clock(l->boot)) {
 			c->deadline = l->mono;
-		else
-			c->deadline = time_add(l->wall, wall_to_mono);
+			/* Written through the outermost ctxrun's offset. */
+			if (l->wall > 0 && l->mono > 0)
+				wall_offset_adopt(l->wall - l->mono);
+		} else
+			c->deadline = time_add(l->wall, -wall_offset());
 		/* Long past (before this boot): as good as now, and printable;
 		 * too far for the clock: the latest it holds, still one. */
 		if (c->deadline < 0)
 			c->deadline = 0;
 		c->deadline = deadline_cap(c->deadline == CTX_NEVER ? CTX_LATEST :
-		    c->deadline, wall_to_mono);
+		    c->deadline, -wall_offset());
 	}
 	return 0;
 }
 
 /* One level: the fields of CTXRUN_<level>. */
 int
-decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono,
-    ctx_err *err)
+decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err)
 {
 	struct level l = { .wall = -1, .mono = -1 };
 	int rc = -1;
@@ -295,7 +296,7 @@ decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono
 			goto out;
 		}
 	}
-	rc = finish_level(var, &l, c, wall_to_mono, err);
+	rc = finish_level(var, &l, c, err);
 out:
 	free(l.name);
 	free(l.boot);
@@ -320,7 +321,7 @@ ctx_encode(const struct ctx *c, pid_t pid, const char *token)
 		len += (size_t)snprintf(out + len, cap - len, " hook=%" PRId64 ".%09" PRId64,
 		    c->hook_limit / NS_PER_SEC, c->hook_limit % NS_PER_SEC);
 	if (deadline != CTX_NEVER) {
-		int64_t wall = time_add(wall_now(), time_add(deadline, -mono_now()));
+		int64_t wall = mono_to_wall(deadline);
 		if (wall < 0)
 			wall = 0;
 		if (deadline < 0)

@@ -19,10 +19,9 @@ char *pct_encode(const char *s, size_t len);
 /* Decodes into a new string; -1 on bad escapes or an embedded NUL. */
 int pct_decode(const char *s, size_t len, char **out);
 
-/* One level, the value s of variable var, into c (an inherited node);
- * wall_to_mono converts its wall-clock deadline.  -1 with a reason naming
- * var. */
-int decode_level(const char *var, const char *s, struct ctx *c, int64_t wall_to_mono,
-    ctx_err *err);
+/* One level, the value s of variable var, into c (an inherited node); a
+ * wall-clock deadline from another boot is converted through wall_offset().
+ * -1 with a reason naming var. */
+int decode_level(const char *var, const char *s, struct ctx *c, ctx_err *err);
 
 #endif

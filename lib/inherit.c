@@ -136,7 +136,6 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 	if (read_depth(depth_s, &depth, err) == -1 ||
 	    check_levels(envp, depth, depth_s, err) == -1)
 		return -1;
-	int64_t wall_to_mono = mono_now() - wall_now();
 	for (int i = 1; i <= depth; i++) {
 		char var[24];
 		snprintf(var, sizeof(var), "CTXRUN_%d", i);
@@ -153,7 +152,7 @@ ctx_from_env(char *const *envp, struct ctx **out, ctx_err *err)
 			ctx_free(chain);
 			return ctx_fail(err, "%s is missing (CTXRUN_DEPTH is %d)", var, depth);
 		}
-		if (decode_level(var, s, c, wall_to_mono, err) == -1) {
+		if (decode_level(var, s, c, err) == -1) {
 			ctx_free(chain);
 			return -1;
 		}

@@ -126,3 +126,23 @@ token_of() {
 	run -124 timeout -s KILL 30 "$CTXRUN" -n job -t 0.2 --report "$T/fifo" -- sleep 5
 	assert_line "ctxrun: job: cannot write the report to '$T/fifo': not read within 1s"
 }
+
+# --- time, read once ---------------------------------------------------------
+
+@test "a deadline is printed as enforced, rounded down: deadline, show, the report and the message agree" {
+	# Past the millisecond: rounded to the nearest, the report said .001
+	# while ctxrun deadline said .000.
+	run -0 "$CTXRUN" -d 2031-01-01T08:00:00.0006Z --report "$T/r.jsonl" -- sh -c '
+		"$CTXRUN" deadline
+		"$CTXRUN" show --json'
+	assert_line --index 0 "2031-01-01T08:00:00.000Z"
+	assert_line --index 1 --partial '"deadline":"2031-01-01T08:00:00.000Z"'
+	grep -q '"deadline":"2031-01-01T08:00:00.000Z"' "$T/r.jsonl" || fail "report: $(cat "$T/r.jsonl")"
+	# A budget of 299.6 ms is said as the 299 ms it holds, never 300.
+	run -124 "$CTXRUN" -n job -t 0.2996 -- sleep $U
+	assert_output "ctxrun: job: deadline exceeded after 299ms"
+	# Passed down, a nested ctxrun's budget is rounded down too.
+	run -0 "$CTXRUN" -t 0.5 -- "$CTXRUN" remaining --ms
+	[ "$output" -lt 500 ] || fail "remaining: $output ms of 500"
+	assert_no_leftovers
+}
