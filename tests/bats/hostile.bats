@@ -247,11 +247,16 @@ status_124_soon() {
 		slow+=(chrt --idle 0)
 		normal=(chrt --other 0)
 	fi
-	for i in $(seq 1 200); do
-		timeout -s KILL 10 "${slow[@]}" "$CTXRUN" -q -- "${normal[@]}" sh -c "\"$CTXRUN\" cancel --status 7; exit 0" 3>&- && st=0 || st=$?
+	# At the idle class ctxrun waits for a free CPU: on a busy machine (the
+	# check's other passes) runs are slow, so they stop after 40 s, every
+	# one still checked.
+	local runs=0 t0=$SECONDS
+	while [ $runs -lt 200 ] && [ $((SECONDS - t0)) -lt 40 ]; do
+		runs=$((runs + 1))
+		timeout -s KILL 30 "${slow[@]}" "$CTXRUN" -q -- "${normal[@]}" sh -c "\"$CTXRUN\" cancel --status 7; exit 0" 3>&- && st=0 || st=$?
 		[ "$st" -eq 7 ] || echo "$st" >> "$T/wrong"
 	done
-	[ ! -e "$T/wrong" ] || fail "$(wc -l < "$T/wrong") of 200 runs had another status: $(sort "$T/wrong" | uniq -c | awk '{ printf "%s x%s; ", $2, $1 }')"
+	[ ! -e "$T/wrong" ] || fail "$(wc -l < "$T/wrong") of $runs runs had another status: $(sort "$T/wrong" | uniq -c | awk '{ printf "%s x%s; ", $2, $1 }')"
 }
 
 # --- 8. Terminals ----------------------------------------------------------
