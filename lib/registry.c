@@ -126,10 +126,15 @@ refuse_for_lack_of_descriptors(struct registry *r)
 	return fd >= 0;
 }
 
+/* A pidfd turns readable when its process exits.  poll, not a signal 0:
+ * pidfd_send_signal may be missing where pidfds are not (a seccomp
+ * filter, valgrind). */
 static bool
 pidfd_alive(int pidfd)
 {
-	return syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+	struct pollfd p = { .fd = pidfd, .events = POLLIN };
+
+	return poll(&p, 1, 0) == 0;
 }
 
 bool
@@ -141,7 +146,12 @@ peer_alive(const struct peer *p)
 int
 peer_signal(const struct peer *p, int sig)
 {
-	return (int)syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+	int rc = (int)syscall(SYS_pidfd_send_signal, p->pidfd, sig, NULL, 0);
+
+	/* Without the call: by PID, once the pidfd says it is still this one. */
+	if (rc == -1 && errno == ENOSYS && pidfd_alive(p->pidfd))
+		rc = kill(p->pid, sig);
+	return rc;
 }
 
 /* The effective uid of pid, from /proc; -1 when it cannot be read. */
