@@ -274,10 +274,16 @@ take_peer(struct registry *r, int fd)
 	return 0;
 }
 
+/* A bounded number per wake-up: connections that come as fast as they are
+ * taken (another user's connect-and-close flood) would otherwise keep the
+ * loop here, and the deadline, the tree and the tree's own peers would wait
+ * for as long as the flood lasts. */
+#define ACCEPTS_PER_WAKE 64
+
 int
 registry_accept(struct registry *r)
 {
-	for (;;) {
+	for (int taken = 0; taken < ACCEPTS_PER_WAKE; taken++) {
 		int fd = accept4(r->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
 		if (fd < 0) {
 			if (errno == EINTR || errno == ECONNABORTED)
@@ -290,6 +296,7 @@ registry_accept(struct registry *r)
 		if (take_peer(r, fd) == -1)
 			return -1;
 	}
+	return 0;	/* the rest at the next wake-up */
 }
 
 int

@@ -52,6 +52,36 @@ token_of() {
 	assert_no_leftovers
 }
 
+@test "another user's connections opened and closed as fast as taken: the deadline and the tree's own still come first" {
+	[ "$(id -u)" = 0 ] || skip "needs root to run a second user"
+	"$CTXRUN" -t 2 -k 1 -- sh -c "
+		echo \"\$CTXRUN_1\" > $T/ctx.tmp; mv $T/ctx.tmp $T/ctx
+		while [ ! -e $W/churn ]; do sleep 0.02; done
+		\"\$CTXRUN\" -- true; echo \$? > $T/nested
+		exec sleep $U" 3>&- 2>"$T/err" &
+	local pid=$!
+	wait_for '[ -e "$T/ctx" ]'
+	setpriv --reuid=nobody --regid=nogroup --clear-groups \
+		/usr/bin/python3 "$HELPERS/peer.py" churn "$(token_of "$T/ctx")" 4 "$W/churn" 3>&- &
+	local churn=$!
+	# The last main took connections for as long as they came: the
+	# deadline passed, the tree ran on, and ctxrun was still at it hours
+	# later.  A watchdog ends the churn if ctxrun never does.
+	( sleep 30; kill $churn ) 3>&- &
+	local watchdog=$!
+	local st=0 began=$SECONDS
+	wait $pid || st=$?
+	local took=$((SECONDS - began))
+	kill $churn $watchdog 2>/dev/null || true
+	wait $churn $watchdog 2>/dev/null || true
+	[ -e "$W/churn" ] || fail "the churn never started"
+	[ "$st" -eq 124 ] || fail "status $st after ${took} s, want 124: $(cat "$T/err")"
+	[ "$took" -lt 20 ] || fail "a 2 s deadline took ${took} s"
+	[ "$(cat "$T/nested" 2>/dev/null)" = 0 ] || fail "the nested ctxrun did not finish: $(cat "$T/err")"
+	wait_for '! pgrep -u nobody -f "peer.py churn" >/dev/null'
+	assert_no_leftovers
+}
+
 @test "a PID reused by the tree does not make another user's connection a member's" {
 	[ "$(id -u)" = 0 ] || skip "needs root to set ns_last_pid and to run a second user"
 	unshare --pid --fork --mount-proc true 2>/dev/null || skip "unshare --pid is unavailable"

@@ -8,6 +8,10 @@
                                  holding the connection, waits for DIR/send,
                                  asks for a cancel and writes the answer to
                                  DIR/answer (ack, refused: WHY, or closed)
+  peer.py churn TOKEN N OUT      N processes connect and close at once, over
+                                 and over; each writes OUT.I after its first,
+                                 then OUT is written; killing this process
+                                 ends them all
 
 The message is the registry's struct msg (lib/registry.h).
 """
@@ -83,7 +87,29 @@ def fork_cancel(token, d):
     write(os.path.join(d, "answer"), answer)
 
 
+def churn(token, n, out):
+    parent = os.getpid()
+    for i in range(n):
+        if os.fork() == 0:
+            first = True
+            while os.getppid() == parent:
+                try:
+                    connect(token).close()
+                except OSError:
+                    pass
+                if first:
+                    write("%s.%d" % (out, i), "")
+                    first = False
+            os._exit(0)
+    for i in range(n):
+        wait_file("%s.%d" % (out, i))
+    write(out, str(n))
+    os.wait()
+
+
 if sys.argv[1] == "flood":
     flood(sys.argv[2], int(sys.argv[3]), sys.argv[4])
 elif sys.argv[1] == "fork-cancel":
     fork_cancel(sys.argv[2], sys.argv[3])
+elif sys.argv[1] == "churn":
+    churn(sys.argv[2], int(sys.argv[3]), sys.argv[4])
