@@ -211,10 +211,15 @@ const struct module command_module = {
 	.reaped = command_reaped,
 };
 
-#define PARENT_WORD_MARGIN (100 * NS_PER_MS)
-
-/* RUNNING's deadline: the context's, or a little later when an enclosing
- * ctxrun is to tell this one first. */
+/* RUNNING's deadline: the context's own, or later by an enclosing
+ * ctxrun's hook, which looks at the tree (this subtree included) before
+ * anything is signalled.
+ *
+ * An inherited deadline is the same monotonic instant at every level, so
+ * the levels of a nest wake together and end their subtrees side by side
+ * rather than one after the other as each is told.  Which one exits first
+ * does not matter: one that sees its COMMAND exit once its own deadline
+ * has passed names the deadline (advance() looks at it first). */
 static int64_t
 running_deadline(const struct sup *s)
 {
@@ -223,20 +228,8 @@ running_deadline(const struct sup *s)
 
 	if (owner == s->r->ctx || s->nest.parent_detached || deadline == CTX_NEVER)
 		return deadline;
-	/* The deadline of an enclosing ctxrun with a hook: that ctxrun
-	 * tells this one when its hook has looked at the tree, this subtree
-	 * included (or signals it, not registered); this one's own timer
-	 * waits that long. */
 	if (owner->hook_limit > 0)
 		return time_add(deadline, owner->hook_limit);
-	/* The deadline of an enclosing ctxrun we are registered with: that
-	 * one decides, and tells this one first.  Were both to wake at the
-	 * same instant, this one could end its tree and exit before the
-	 * other woke, which would then see COMMAND exit 124 and never name
-	 * its deadline.  This one's own timer is the fallback, for an
-	 * enclosing ctxrun that cannot act. */
-	if (s->nest.parent_fd >= 0)
-		return time_add(deadline, PARENT_WORD_MARGIN);
 	return deadline;
 }
 
