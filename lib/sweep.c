@@ -192,10 +192,24 @@ visit_first(struct proc *p, void *arg)
 	return true;
 }
 
+/*
+ * Whether the first pass saw the whole tree as it was: every process it met
+ * alive (none died and left children where the walk had been) and no PID
+ * handed out between its start and its end (no fork, here or anywhere in
+ * the PID namespace).  Then a second walk would find nobody new, and on a
+ * quiet machine the sweep costs one walk instead of two.
+ */
+static bool
+walk_settled(const struct pass *ps, int rc, pid_t before)
+{
+	return rc == 0 && before > 0 && ps->s->tree->last_pid() == before;
+}
+
 static void
 walk_passes(struct pass *ps)
 {
 	int passes = 0;
+	pid_t before = ps->s->tree->last_pid != NULL ? ps->s->tree->last_pid() : 0;
 
 	do {
 		ps->added = 0;
@@ -206,6 +220,8 @@ walk_passes(struct pass *ps)
 			ps->ev->err = errno;
 			break;
 		}
+		if (passes == 0 && walk_settled(ps, rc, before))
+			break;
 	} while (ps->added > 0 && ++passes < MAX_FIRST_PASSES);
 	free(ps->seen);
 }

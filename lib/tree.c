@@ -194,6 +194,7 @@ tree_walk(pid_t self, visit_fn visit, void *arg)
 	char *buf = NULL;
 	size_t cap = 0;
 	int rc = 0;
+	bool moved = false;     /* a process died or went during the walk */
 
 	if (queue_children(&q, self, 1, &buf, &cap) == -1)	/* ctxrun has one thread */
 		rc = -1;
@@ -203,8 +204,10 @@ tree_walk(pid_t self, visit_fn visit, void *arg)
 		long nthreads = 0;
 
 		p.pidfd = (int)syscall(SYS_pidfd_open, pp.pid, 0);
-		if (p.pidfd < 0 && errno == ESRCH)
-			continue;	/* already gone */
+		if (p.pidfd < 0 && errno == ESRCH) {
+			moved = true;	/* already gone */
+			continue;
+		}
 		/* ENOSYS (before 5.3) or no descriptor left: tree_signal falls
 		 * back to kill(), after the parent check below. */
 		/* Still the process its parent listed, or one of ours since its
@@ -221,15 +224,18 @@ tree_walk(pid_t self, visit_fn visit, void *arg)
 			if (p.alive &&
 			    queue_children(&q, p.pid, nthreads, &buf, &cap) == -1)
 				rc = -1;
+			if (!p.alive)
+				moved = true;	/* its children move to us */
 			if (!visit(&p, arg))
 				q.len = before;
-		}
+		} else
+			moved = true;	/* gone, or another process by now */
 		if (p.pidfd >= 0)
 			close(p.pidfd);
 	}
 	free(q.v);
 	free(buf);
-	return rc;
+	return rc == 0 && moved ? 1 : rc;
 }
 
 static int

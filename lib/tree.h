@@ -35,7 +35,9 @@ struct tree_ops {
 	/* Calls visit for every member below self, parents before children.
 	 * visit returns false to skip a process's subtree; it may keep
 	 * p->pidfd by setting it to -1 in p (then closing it is its
-	 * business).  -1 with errno when the tree cannot be read. */
+	 * business).  -1 with errno when the tree cannot be read; 1 when a
+	 * process met was dead or gone (its children may have moved to where
+	 * the walk had already been); 0 when every process met was alive. */
 	int (*walk)(pid_t self, visit_fn visit, void *arg);
 	/* Signals a member being visited (through its pidfd: never a reused
 	 * PID). */

@@ -20,6 +20,7 @@ static size_t nprocs;
 static pid_t newest;            /* what ns_last_pid would say */
 static pid_t pid_max = 32768;
 static int walks;               /* walks begun */
+static int moved_walk;          /* this walk meets a process dead or gone */
 static int signalled[MAXP];     /* times each of procs[] got the signal */
 static bool any_signal;         /* a signal went out */
 
@@ -68,7 +69,7 @@ walk(pid_t self, visit_fn visit, void *arg)
 		visit(&p, arg);
 		due(i + 1);
 	}
-	return 0;
+	return walks == moved_walk ? 1 : 0;
 }
 
 static int
@@ -95,7 +96,7 @@ tree(pid_t first, size_t n)
 	memset(signalled, 0, sizeof(signalled));
 	memset(births, 0, sizeof(births));
 	nprocs = nbirths = 0;
-	walks = 0;
+	walks = moved_walk = 0;
 	any_signal = false;
 	newest = first - 1;
 	for (size_t i = 0; i < n; i++)
@@ -116,9 +117,20 @@ sweep(size_t burst)
 int
 main(void)
 {
-	/* The tree as it was gets the signal once each. */
+	/* The tree as it was gets the signal once each.  Nothing born and
+	 * nothing gone while it was walked: one walk saw it all. */
 	tree(100, 3);
 	sweep(256);
+	for (size_t i = 0; i < 3; i++)
+		CHECK(signalled[i] == 1, "pid %d: %d signals", procs[i].pid, signalled[i]);
+	CHECK(walks == 1, "a settled tree: %d walks", walks);
+
+	/* A process met dead or gone: its children may have moved to where
+	 * the walk had been, so it walks again. */
+	tree(100, 3);
+	moved_walk = 1;
+	sweep(256);
+	CHECK(walks == 2, "a process gone in the walk: %d walks", walks);
 	for (size_t i = 0; i < 3; i++)
 		CHECK(signalled[i] == 1, "pid %d: %d signals", procs[i].pid, signalled[i]);
 
@@ -129,11 +141,14 @@ main(void)
 	sweep(256);
 	CHECK(nprocs == 4, "%zu processes", nprocs);
 	CHECK(signalled[3] == 1, "born before the signal: %d signals", signalled[3]);
+	CHECK(walks >= 2, "born in the first walk: %d walks", walks);
 
 	/* Born while the second pass walks, after the signal: a handler's
 	 * cleanup, left alone, though it is past the newest PID when that
-	 * pass began. */
+	 * pass began.  (A second pass walks because the first met a process
+	 * gone.) */
 	tree(100, 3);
+	moved_walk = 1;
 	births[nbirths++] = (struct birth){ .walk = 2, .after = 1 };
 	sweep(256);
 	CHECK(nprocs == 4, "%zu processes", nprocs);
@@ -156,6 +171,7 @@ main(void)
 	tree(pid_max - 3, 2);
 	procs[nprocs++] = (struct proc){ .pid = 200, .ppid = procs[0].pid,
 	    .state = 'S', .alive = true, .pidfd = -1 };
+	moved_walk = 1;
 	births[nbirths++] = (struct birth){ .walk = 2, .after = 1 };
 	births[nbirths++] = (struct birth){ .walk = 2, .after = 2 };
 	sweep(256);
