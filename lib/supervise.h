@@ -197,8 +197,19 @@ struct warning {
 };
 #define MAX_WARNINGS 16
 
+/* How the tree is found and ended (--contain). */
+enum contain_mode {
+	CONTAIN_AUTO,           /* a cgroup where one is ours to use, else proc */
+	CONTAIN_CGROUP,         /* a cgroup of its own, or refuse to start */
+	CONTAIN_PROC,           /* the /proc walk under a child subreaper */
+};
+
 struct run {
 	char **argv;
+	enum contain_mode contain;
+	/* --cgroup-parent (or CTXRUN_CGROUP_PARENT): a cgroup v2 directory
+	 * this ctxrun may make its cgroup in; NULL: none given. */
+	const char *cgroup_parent;
 	struct ctx *ctx;        /* this run's node, child of the inherited */
 	const struct policy *policy;
 	const struct retry_policy *retry;       /* NULL: one attempt */
